@@ -1,0 +1,132 @@
+"""Open the SQLite database (WAL, synchronous=FULL) and apply versioned migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from bench.errors import StoreError, StoreFull
+
+
+def _m1_records(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """CREATE TABLE records (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            uuid TEXT NOT NULL UNIQUE,
+            station_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            device_id TEXT,
+            payload TEXT NOT NULL,
+            evidence BLOB,
+            evidence_sha256 TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE
+        )"""
+    )
+    db.execute("CREATE INDEX records_kind ON records(kind, seq)")
+    db.execute("CREATE INDEX records_device ON records(device_id, seq)")
+    db.execute("CREATE INDEX records_created ON records(created_at)")
+    # Append-only: corrections are new records, never edits.
+    db.execute(
+        "CREATE TRIGGER records_no_update BEFORE UPDATE ON records "
+        "BEGIN SELECT RAISE(ABORT, 'records are append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER records_no_delete BEFORE DELETE ON records "
+        "BEGIN SELECT RAISE(ABORT, 'records are append-only'); END"
+    )
+    db.execute(
+        """CREATE TABLE outbox (
+            uuid TEXT PRIMARY KEY REFERENCES records(uuid),
+            seq INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'rejected', 'acked')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX outbox_state ON outbox(state, seq)")
+    db.execute(
+        """CREATE TABLE jobs (
+            job_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            device_id TEXT,
+            devnode TEXT NOT NULL DEFAULT '',
+            started_uuid TEXT NOT NULL,
+            ended_uuid TEXT,
+            owner_pid INTEGER NOT NULL,
+            owner_started REAL NOT NULL,
+            started_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX jobs_open ON jobs(ended_uuid)")
+    db.execute(
+        """CREATE TABLE assets (
+            tag TEXT PRIMARY KEY,
+            device_id TEXT NOT NULL UNIQUE,
+            counter INTEGER NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+#: Ordered migrations; the database's user_version is the number applied.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_records]
+
+
+def translate(exc: sqlite3.Error, path: Path | str) -> StoreError:
+    text = str(exc)
+    if "disk is full" in text or "database or disk is full" in text:
+        return StoreFull(
+            f"the data disk holding {path} is full: bench will not start new work",
+            hint="free space on the data disk (or move data_dir); records already written are safe",
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} is read-only: {text}", hint="check the data_dir permissions and mount")
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} is damaged: {text}", hint="run `bench db verify`; restore from backup")
+    return StoreError(f"record store {path}: {text}")
+
+
+def connect(path: Path | str) -> sqlite3.Connection:
+    """Open (creating if needed) and migrate the database."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=30000")
+        migrate(conn)
+    except sqlite3.Error as exc:
+        raise translate(exc, path) from exc
+    except OSError as exc:
+        raise StoreError(f"cannot open the record store {path}: {exc.strerror}",
+                         hint="check data_dir in the config and its permissions") from exc
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    db = sqlite_utils.Database(conn)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"the record store is schema version {version}, newer than this bench understands ({len(MIGRATIONS)})",
+                hint="upgrade bench on this station",
+            )
+        for number in range(version, len(MIGRATIONS)):
+            MIGRATIONS[number](db)
+            conn.execute(f"PRAGMA user_version = {number + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(MIGRATIONS)

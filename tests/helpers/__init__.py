@@ -1,0 +1,1 @@
+"""Shared test helpers: loop devices we create ourselves, replayed tool outputs."""
