@@ -73,6 +73,24 @@ def _m1_records(db: sqlite_utils.Database) -> None:
         )"""
     )
     db.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # Labels waiting for (or sent to) a printer: a print to an offline printer stays here and is retried.
+    db.execute(
+        """CREATE TABLE print_jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            asset_tag TEXT NOT NULL,
+            record_uuid TEXT,
+            template TEXT NOT NULL,
+            printer TEXT NOT NULL,
+            copies INTEGER NOT NULL DEFAULT 1,
+            state TEXT NOT NULL CHECK (state IN ('queued', 'printed', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT NOT NULL DEFAULT '',
+            payload TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX print_jobs_state ON print_jobs(state, id)")
 
 
 #: Ordered migrations; the database's user_version is the number applied.
