@@ -1,0 +1,1 @@
+"""Wipe: profiles, planner, overwrite, verify, firmware erase, engine."""
