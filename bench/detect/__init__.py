@@ -1,0 +1,1 @@
+"""Finding devices (enumerate, monitor) and deciding whether they may be wiped (guard)."""
