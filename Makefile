@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 APT_PACKAGES := hdparm nvme-cli smartmontools sg3-utils util-linux fdisk e2fsprogs udev \
 	socat tmux adb libimobiledevice-utils usbmuxd \
 	qemu-system-x86 busybox-static cpio zstd kmod \
-	poppler-utils postgresql systemd nwipe python3-venv
+	poppler-utils postgresql systemd nwipe python3-venv fonts-dejavu-core
 
 .PHONY: run test setup apt venv
 
