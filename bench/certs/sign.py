@@ -102,3 +102,25 @@ def verify_signature(public_pem: str, data: bytes, signature_b64: str) -> bool:
         return True
     except (CertificateError, InvalidSignature, binascii.Error, ValueError, UnicodeEncodeError, AttributeError):
         return False
+
+
+ENVELOPE_FORMAT = "bench.signed-certificate.v1"
+
+
+def seal(key: Ed25519PrivateKey, certificate: dict) -> dict:
+    """The signed file: the certificate, and an Ed25519 signature over its canonical JSON
+    with the public key and its fingerprint, so the file alone can be checked."""
+    from bench.canonical import canonical_json
+
+    pem = public_key_pem(key)
+    return {
+        "format": ENVELOPE_FORMAT,
+        "certificate": certificate,
+        "signature": {
+            "algorithm": "Ed25519",
+            "signed_bytes": "canonical_json(certificate): UTF-8, sorted keys, no whitespace",
+            "public_key": pem,
+            "key_fingerprint_sha256": fingerprint(pem),
+            "value": sign(key, canonical_json(certificate)),
+        },
+    }
