@@ -97,6 +97,8 @@ def describe(devnode: str, *, use_tools: bool = True) -> Device:
     source = "sysfs"
     if transport == "loop":
         backing = sysfs.read_attr(sys_dir / "loop" / "backing_file")
+        if not backing:
+            raise DeviceRemoved(f"{devnode} is a loop device with nothing attached")
         model, vendor = "Loop device", "Linux"
         rotational = None
     if transport in ("sata", "sas", "scsi", "usb"):
