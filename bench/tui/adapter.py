@@ -1,0 +1,435 @@
+"""The TUI's one door into bench: every action the screens offer is a plain method here,
+callable (and tested) without Textual. This module never imports textual.
+
+Parts of bench that are not in this build yet (detection, the wipe engine, labels ...)
+raise `NotAvailable` with a sentence saying so: the screen shows it; nothing pretends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import threading
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+from bench.errors import BenchError, DeviceRemoved
+from bench.model import Device, Verdict, clean_text
+from bench.station import Station
+
+
+class NotAvailable(BenchError):
+    title = "Not available yet"
+
+
+def optional_module(name: str, what: str) -> ModuleType:
+    """Import a part of bench that may not be built yet; a missing part becomes NotAvailable."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing == name or name.startswith(missing + "."):
+            raise NotAvailable(f"{what} is not available in this build yet ({name} is missing)",
+                               hint="update bench; everything else keeps working") from exc
+        raise
+
+
+def _attr(module: ModuleType, names: tuple[str, ...], what: str) -> Any:
+    for name in names:
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise NotAvailable(f"{what} is not available in this build yet ({module.__name__} has no {names[0]})",
+                       hint="update bench; everything else keeps working")
+
+
+def translate(exc: BaseException) -> BenchError:
+    """Any failure as a BenchError a technician can read (never a traceback)."""
+    if isinstance(exc, BenchError):
+        return exc
+    if isinstance(exc, FileNotFoundError):
+        return DeviceRemoved(f"{exc.filename or 'the device'} is gone", hint="re-plug the device and rescan (r)")
+    if isinstance(exc, OSError):
+        return BenchError(f"{exc.strerror or exc} ({exc.filename or 'system'})",
+                          hint="check the device and the cabling, then try again")
+    return BenchError(f"unexpected problem: {type(exc).__name__}: {clean_text(exc, 200)}",
+                      hint="try again; if it repeats, run `bench doctor` and tell support")
+
+
+def human_size(n: int | float | None) -> str:
+    if not n:
+        return "-"
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    value, i = float(n), 0
+    while value >= 1000 and i < len(units) - 1:
+        value /= 1000
+        i += 1
+    return f"{value:.0f} {units[i]}" if value >= 100 or i == 0 else f"{value:.1f} {units[i]}"
+
+
+def human_eta(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------------------------
+# Job events: engine threads -> (coalesced) UI
+
+
+@dataclass
+class JobView:
+    """What the table shows about a device's current or last job."""
+
+    job_id: str
+    devnode: str
+    profile: str = ""
+    phase: str = "starting"
+    bytes_done: int = 0
+    bytes_total: int = 0
+    throughput_bps: float = 0.0
+    eta_seconds: float | None = None
+    result: str = ""  # empty while running
+    reason: str = ""
+    record_uuid: str = ""
+    acknowledged: bool = False
+
+    @property
+    def running(self) -> bool:
+        return not self.result
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.result in ("failed", "aborted")
+
+
+class ProgressBridge:
+    """Receives engine events on worker threads. Progress is coalesced (latest per job) and
+    taken by the UI on its own timer; finished events go to `on_finished` at once."""
+
+    def __init__(self, on_finished: Callable[[Any], None] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._latest: dict[str, Any] = {}
+        self.on_finished = on_finished
+        self.received = 0
+
+    def __call__(self, event: Any) -> None:
+        if hasattr(event, "result"):
+            with self._lock:
+                self._latest.pop(event.job_id, None)
+            if self.on_finished is not None:
+                self.on_finished(event)
+            return
+        with self._lock:
+            self._latest[event.job_id] = event
+            self.received += 1
+
+    def drain(self) -> list[Any]:
+        with self._lock:
+            out = list(self._latest.values())
+            self._latest.clear()
+        return out
+
+
+# --------------------------------------------------------------------------------------------
+# Host load (the status bar): injectable so snapshots are deterministic
+
+
+@dataclass(frozen=True)
+class HostLoad:
+    cpu_percent: float
+    io_read_bps: float
+    io_write_bps: float
+
+    def text(self) -> str:
+        return f"CPU {self.cpu_percent:.0f}%  IO r {human_size(self.io_read_bps)}/s w {human_size(self.io_write_bps)}/s"
+
+
+class HostLoadProbe:
+    def __init__(self) -> None:
+        import psutil
+
+        self._psutil = psutil
+        self._last: tuple[float, Any] | None = None
+        psutil.cpu_percent(None)
+
+    def __call__(self) -> HostLoad:
+        now = time.monotonic()
+        try:
+            io = self._psutil.disk_io_counters()
+        except Exception:  # noqa: BLE001 - containers may not expose it
+            io = None
+        r = w = 0.0
+        if io is not None and self._last is not None and self._last[1] is not None:
+            dt = max(now - self._last[0], 1e-3)
+            r = (io.read_bytes - self._last[1].read_bytes) / dt
+            w = (io.write_bytes - self._last[1].write_bytes) / dt
+        self._last = (now, io)
+        return HostLoad(self._psutil.cpu_percent(None), r, w)
+
+
+@dataclass(frozen=True)
+class StationStatus:
+    station_id: str
+    operator: str
+    sync_online: bool | None  # None = no register configured
+    queued: int
+    rejected: int
+    last_error: str
+    printer: str
+    printer_state: str
+    load: HostLoad | None
+
+
+@dataclass
+class Annotation:
+    donor: str = ""
+    batch: str = ""
+    cosmetic_grade: str = ""
+    notes: str = ""
+
+
+COSMETIC_GRADES = ("A", "B", "C", "D")
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchAdapter:
+    """Headless API of the bench screen. One per app; thread-safe where the UI's workers need it."""
+
+    station: Station
+    load_probe: Callable[[], HostLoad | None] | None = None
+    _engine: Any = field(default=None, repr=False)
+    _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    bridge: ProgressBridge = field(default_factory=ProgressBridge, repr=False)
+
+    # -- station ------------------------------------------------------------------------------
+    @property
+    def config(self) -> Any:
+        return self.station.config
+
+    def status(self) -> StationStatus:
+        cfg = self.config
+        queued = rejected = 0
+        last_error = ""
+        online: bool | None = None
+        try:
+            client = optional_module("bench.sync.client", "Register sync")
+            st = client.status(self.station)
+            get = st.get if isinstance(st, dict) else (lambda k, d=None: getattr(st, k, d))
+            queued, rejected = int(get("queued", 0) or 0), int(get("rejected", 0) or 0)
+            last_error = clean_text(get("last_error", "") or "", 80)
+            online = get("online", None)
+        except NotAvailable:
+            from bench.store import outbox
+
+            st = outbox.status(self.station.store)
+            queued, rejected, last_error = st.queued, st.rejected, clean_text(st.last_error or "", 80)
+        if cfg.offline:
+            online = None
+        elif online is None:
+            online = not last_error
+        printer_state = self.printer_state()
+        load = self.load_probe() if self.load_probe else None
+        return StationStatus(cfg.station_id, cfg.operator, online, queued, rejected, last_error,
+                             clean_text(cfg.printer, 40), printer_state, load)
+
+    def printer_state(self) -> str:
+        try:
+            labels = optional_module("bench.labels", "Labels")
+        except NotAvailable:
+            return "labels n/a"
+        fn = getattr(labels, "printer_state", None) or getattr(labels, "printer_status", None)
+        if fn is None:
+            return "ready" if self.config.printer == "preview" else "unknown"
+        try:
+            st = fn(self.station)
+            return clean_text(st if isinstance(st, str) else getattr(st, "state", st), 30)
+        except BenchError as exc:
+            return clean_text(exc.message, 30)
+
+    # -- devices ------------------------------------------------------------------------------
+    def enumerate(self) -> list[Device]:
+        mod = optional_module("bench.detect.enumerate", "Drive detection")
+        fn = _attr(mod, ("enumerate_devices",), "Drive detection")
+        return list(fn(self.config))
+
+    def guard(self, device: Device) -> Verdict:
+        mod = optional_module("bench.detect.guard", "The safety guard")
+        fn = _attr(mod, ("check",), "The safety guard")
+        return fn(device, self.config)
+
+    def watch(self, callback: Callable[[str, Any], None]) -> Any:
+        """Start hot-plug monitoring; returns a handle with .stop() (or raises NotAvailable)."""
+        mod = optional_module("bench.detect.monitor", "Hot-plug detection")
+        fn = _attr(mod, ("watch",), "Hot-plug detection")
+        return fn(callback)
+
+    def health(self, device: Device) -> tuple[str, list[str]]:
+        """(grade, reasons) for a drive."""
+        mod = optional_module("bench.health", "Health grading")
+        fn = _attr(mod, ("read_health", "assess", "check_device", "grade_device"), "Health grading")
+        out = fn(device, store=self.station.store) if _accepts(fn, "store") else fn(device)
+        grade, reasons = _unpack_health(out)
+        return clean_text(grade, 12), [clean_text(r, 200) for r in reasons]
+
+    def selftest(self, device: Device, kind: str = "short") -> str:
+        mod = optional_module("bench.health", "SMART self-test")
+        fn = _attr(mod, ("start_selftest", "selftest", "run_selftest", "self_test"), "SMART self-test")
+        out = fn(device, kind, store=self.station.store) if _accepts(fn, "store") else fn(device, kind)
+        return clean_text(out if isinstance(out, str) else f"{kind} self-test started", 120)
+
+    def history(self, device: Device, limit: int = 50) -> list[Any]:
+        return self.station.store.records(device_id=device.device_id, limit=limit)
+
+    def annotate(self, device: Device, note: Annotation) -> Any:
+        payload = {"donor": clean_text(note.donor, 120), "batch": clean_text(note.batch, 60),
+                   "cosmetic_grade": clean_text(note.cosmetic_grade, 4), "notes": clean_text(note.notes, 1000),
+                   "devnode": device.devnode, "serial": clean_text(device.serial, 80)}
+        return self.station.store.append("device.annotated", payload, device_id=device.device_id)
+
+    def annotation(self, device: Device) -> Annotation:
+        recs = self.station.store.records(kind="device.annotated", device_id=device.device_id, limit=1)
+        if not recs:
+            return Annotation()
+        p = recs[0].payload
+        return Annotation(p.get("donor", ""), p.get("batch", ""), p.get("cosmetic_grade", ""), p.get("notes", ""))
+
+    # -- wipes --------------------------------------------------------------------------------
+    def profiles(self) -> list[str]:
+        mod = optional_module("bench.wipe.profiles", "Wipe profiles")
+        for name in ("list_profiles", "names", "available", "profile_names"):
+            fn = getattr(mod, name, None)
+            if callable(fn):
+                out = fn()
+                return [p if isinstance(p, str) else getattr(p, "name", str(p)) for p in out]
+        fn = _attr(mod, ("load_all",), "Wipe profiles")
+        out = fn()
+        return sorted(out) if isinstance(out, dict) else [getattr(p, "name", str(p)) for p in out]
+
+    def engine(self) -> Any:
+        with self._engine_lock:
+            if self._engine is None:
+                mod = optional_module("bench.wipe.engine", "The wipe engine")
+                cls = _attr(mod, ("Engine",), "The wipe engine")
+                engine = cls(self.station, max_parallel=self.config.wipe.max_parallel)
+                engine.subscribe(self.bridge)
+                self._engine = engine
+            return self._engine
+
+    def plan(self, device: Device, profile: str) -> Any:
+        return self.engine().plan(device, profile)
+
+    def start_wipe(self, device: Device, profile: str, *, donor: str = "", batch: str = "") -> str:
+        verdict = self.guard(device)
+        if not verdict.wipeable:
+            from bench.errors import ProtectedDevice
+
+            raise ProtectedDevice(f"{device.devnode} is protected: {'; '.join(verdict.reasons)}",
+                                  hint="bench never wipes its own disks or a protected serial")
+        if not donor and not batch:
+            note = self.annotation(device)
+            donor, batch = note.donor, note.batch
+        return self.engine().start(device, profile, donor=donor, batch=batch)
+
+    def cancel(self, job_id: str) -> None:
+        self.engine().cancel(job_id)
+
+    def shutdown(self) -> None:
+        eng = self._engine
+        for name in ("shutdown", "close", "stop"):
+            fn = getattr(eng, name, None) if eng is not None else None
+            if callable(fn):
+                try:
+                    fn()
+                except Exception:  # noqa: BLE001 - best effort on exit
+                    pass
+                return
+
+    # -- labels -------------------------------------------------------------------------------
+    def print_label(self, device: Device) -> str:
+        labels = optional_module("bench.labels", "Label printing")
+        fn = _attr(labels, ("print_label", "print_device_label", "enqueue"), "Label printing")
+        out = fn(self.station, device)
+        return clean_text(out if isinstance(out, str) else "label sent to the printer", 120)
+
+    def preview_label(self, device: Device) -> Any:
+        """A PNG path (or PIL image) of the device's label."""
+        labels = optional_module("bench.labels", "Label preview")
+        fn = _attr(labels, ("preview_label", "preview", "render_preview"), "Label preview")
+        return fn(self.station, device)
+
+    # -- supervisor ---------------------------------------------------------------------------
+    def check_pin(self, pin: str) -> bool:
+        expected = self.config.supervisor.pin_sha256.strip().lower()
+        if not expected:
+            raise NotAvailable("no supervisor PIN is configured on this station",
+                               hint="set supervisor.pin_sha256 in the config (sha256 of the PIN)")
+        return hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected)
+
+    def results(self, limit: int = 200) -> list[Any]:
+        return self.station.store.records(kind_prefix="wipe.result", limit=limit) + \
+            self.station.store.records(kind="phone.wipe.result", limit=limit)
+
+    def validate(self, record_uuids: list[str], note: str = "") -> Any:
+        certs = optional_module("bench.certs", "Supervisor validation")
+        fn = _attr(certs, ("validate",), "Supervisor validation")
+        return fn(self.station, record_uuids, note=note)
+
+    def export_certificates(self, *, device: str = "", batch: str = "", since: str = "", until: str = "",
+                            out_dir: str = "") -> list[str]:
+        mod = optional_module("bench.certs.export", "Certificate export")
+        if device:
+            fn = _attr(mod, ("export_device", "for_device"), "Certificate export per device")
+            out = fn(self.station, device, out_dir=out_dir or None)
+        elif batch:
+            fn = _attr(mod, ("export_batch", "for_batch"), "Certificate export per batch")
+            out = fn(self.station, batch, out_dir=out_dir or None)
+        else:
+            fn = _attr(mod, ("export_range", "for_range", "export_date_range"), "Certificate export per date range")
+            out = fn(self.station, since, until, out_dir=out_dir or None)
+        items = out if isinstance(out, (list, tuple)) else [out]
+        return [str(x) for x in items]
+
+    def rejected(self) -> list[tuple[Any, str]]:
+        from bench.store import outbox
+
+        return outbox.rejected(self.station.store)
+
+    def retry(self, record_uuid: str | None = None) -> int:
+        from bench.store import outbox
+
+        return outbox.retry(self.station.store, record_uuid)
+
+    # -- phones -------------------------------------------------------------------------------
+    def phone_steps(self, phone: Any) -> list[str]:
+        mod = optional_module("bench.phones", "Phone assisted reset")
+        fn = _attr(mod, ("reset_steps", "assisted_reset_steps", "steps"), "Phone assisted reset")
+        return [clean_text(s if isinstance(s, str) else getattr(s, "text", s), 300) for s in fn(phone)]
+
+
+def _accepts(fn: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _unpack_health(out: Any) -> tuple[str, list[str]]:
+    if isinstance(out, tuple) and len(out) == 2:
+        health, grade = out
+        if isinstance(grade, str):
+            return grade, list(getattr(health, "reasons", ()) or ())
+        return str(getattr(grade, "grade", grade)), list(getattr(grade, "reasons", ()) or ())
+    return str(getattr(out, "grade", "unknown")), list(getattr(out, "reasons", ()) or ())

@@ -1,0 +1,76 @@
+"""The destructive confirmation: model, serial and size of every device, and the last four
+characters of each serial typed by hand (a habit of wipe tools that stops wrong-drive wipes)."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from bench.model import Device, clean_text
+from bench.tui.adapter import human_size
+
+
+def confirm_code(device: Device) -> str:
+    """What the technician types: the serial's last 4 characters (the WWN's, or the device
+    name's for devices without either, such as loop devices)."""
+    source = clean_text(device.serial) or clean_text(device.wwn) or device.name
+    return source[-4:]
+
+
+def code_source(device: Device) -> str:
+    return "serial" if clean_text(device.serial) else "WWN" if clean_text(device.wwn) else "device name"
+
+
+class ConfirmWipe(ModalScreen[bool]):
+    BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel")]
+
+    def __init__(self, devices: list[Device], profile: str) -> None:
+        super().__init__()
+        self.devices = devices
+        self.profile = profile
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            n = len(self.devices)
+            yield Label(f"ERASE {n} device{'s' if n != 1 else ''} with {clean_text(self.profile, 40)}? "
+                        "Everything on them is destroyed.", classes="dialog-title danger")
+            with VerticalScroll(id="confirm-list"):
+                for i, d in enumerate(self.devices):
+                    yield Label(f"{clean_text(d.devnode, 20)}  {clean_text(d.model or d.vendor or '-', 30)}  "
+                                f"serial {clean_text(d.serial or '-', 30)}  {human_size(d.size_bytes)}")
+                    yield Input(placeholder=f"type the last 4 characters of the {code_source(d)}",
+                                id=f"code-{i}", max_length=4)
+            with Horizontal(classes="buttons"):
+                yield Button("Erase", id="yes", variant="error", disabled=True)
+                yield Button("Cancel", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#code-0", Input).focus()
+
+    def all_match(self) -> bool:
+        return all(self.query_one(f"#code-{i}", Input).value.strip().casefold() == confirm_code(d).casefold()
+                   for i, d in enumerate(self.devices))
+
+    @on(Input.Changed)
+    def typed(self) -> None:
+        self.query_one("#yes", Button).disabled = not self.all_match()
+
+    @on(Input.Submitted)
+    def submitted(self, event: Input.Submitted) -> None:
+        if self.all_match():
+            self.dismiss(True)
+        else:
+            self.focus_next()
+
+    @on(Button.Pressed, "#yes")
+    def yes(self) -> None:
+        if self.all_match():
+            self.dismiss(True)
+
+    @on(Button.Pressed, "#no")
+    def action_no(self) -> None:
+        self.dismiss(False)
