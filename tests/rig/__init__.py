@@ -1,0 +1,7 @@
+"""Hardware-in-the-loop rig: QEMU guests with emulated drives (see tests/rig/README.md)."""
+
+from tests.rig.drives import MiB, Nvme, Sata, Scsi, Usb
+from tests.rig.errors import RigError
+from tests.rig.guest import Guest, Result
+
+__all__ = ["Guest", "Result", "RigError", "Nvme", "Sata", "Scsi", "Usb", "MiB"]

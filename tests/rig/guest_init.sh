@@ -1,0 +1,61 @@
+#!/bin/sh
+# PID 1 of a rig guest. Mounts, loads drivers, optionally enters the host root over 9p with udevd,
+# then serves commands from the host on /dev/ttyS1 (the console, ttyS0, carries kernel messages).
+# Protocol, one line per command from the host:  ID TIMEOUT WHERE BASE64(script)
+#   WHERE = guest (run in this initramfs) | host (run chrooted in the host root, 9p mode only)
+# Answer: @@RIG-OUT ID@@, base64(stdout), @@RIG-ERR ID@@, base64(stderr), @@RIG-RC=ID,N@@
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+mount -t tmpfs tmp /tmp; mount -t tmpfs run /run
+ifconfig lo 127.0.0.1 up 2>/dev/null
+. /rig/boot.env
+echo "$RIG_PRINTK" > /proc/sys/kernel/printk
+for m in $(cat /rig/modules.boot); do modprobe "$m" 2>/dev/null || echo "rig: modprobe $m failed"; done
+mount -t configfs none /sys/kernel/config 2>/dev/null
+# wait (up to 60 s) until the disks the host attached are probed, USB being the slowest
+n=0
+while [ "$(ls /sys/block | grep -cE '^(sd[a-z]+|nvme[0-9]+n[0-9]+)$')" -lt "$RIG_DISKS" ] && [ $n -lt 600 ]; do
+  sleep 0.1; n=$((n+1))
+done
+[ $n -ge 600 ] && echo "rig: only $(ls /sys/block | tr '\n' ' ') after 60 s, expected $RIG_DISKS disks"
+
+if [ "$RIG_MODE" = host ]; then
+  mkdir -p /host
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host \
+    || echo "@@RIG-FATAL 9p mount failed@@"
+  for d in proc sys dev; do mount --rbind /$d /host/$d; done
+  mount -t tmpfs run /host/run; mount -t tmpfs tmp /host/tmp
+  cp -a /rig/files/. /host/tmp/ 2>/dev/null
+  chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_IGNORE_CHROOT=1 \
+    sh -c '/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1; udevadm trigger --action=add; udevadm settle -t 60'
+else
+  cp -a /rig/files/. /tmp/ 2>/dev/null
+fi
+
+serve() {
+  stty raw -echo
+  echo "@@RIG-READY@@"
+  while IFS= read -r line; do
+    set -- $line
+    id=$1; limit=$2; where=$3
+    [ "$id" = quit ] && break
+    echo "$4" | base64 -d > /tmp/rig-cmd.sh
+    if [ "$where" = host ]; then
+      cp /tmp/rig-cmd.sh /host/run/rig-cmd.sh
+      timeout -s KILL "$limit" chroot /host /usr/bin/env -i \
+        PATH="$RIG_REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/tmp TMPDIR=/tmp \
+        BENCH_CONFIG=/tmp/bench.toml SYSTEMD_IGNORE_CHROOT=1 PYTHONDONTWRITEBYTECODE=1 \
+        LANG=C.UTF-8 RIG_REPO="$RIG_REPO" sh /run/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err
+    else
+      timeout -s KILL "$limit" sh /tmp/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err
+    fi
+    rc=$?
+    echo "@@RIG-OUT $id@@"; base64 /tmp/rig-out
+    echo "@@RIG-ERR $id@@"; base64 /tmp/rig-err
+    echo "@@RIG-RC=$id,$rc@@"
+  done
+}
+serve </dev/ttyS1 >/dev/ttyS1 2>&1
+sync
+poweroff -f
