@@ -327,7 +327,15 @@ class BenchAdapter:
             return self._engine
 
     def plan(self, device: Device, profile: str) -> Any:
-        return self.engine().plan(device, profile)
+        try:
+            engine = self.engine()
+        except NotAvailable:
+            # The planner exists on its own: the detail screen can show plans before the engine lands.
+            plan_mod = optional_module("bench.wipe.plan", "The wipe planner")
+            caps = optional_module("bench.wipe.capabilities", "The wipe planner").probe(device)
+            prof = optional_module("bench.wipe.profiles", "Wipe profiles").load(profile)
+            return plan_mod.make_plan(device, caps, prof)
+        return engine.plan(device, profile)
 
     def start_wipe(self, device: Device, profile: str, *, donor: str = "", batch: str = "") -> str:
         verdict = self.guard(device)

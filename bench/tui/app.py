@@ -41,7 +41,7 @@ class BenchApp(App):
         text = clean_text(error.message, 400)
         if error.hint:
             text += f"\nWhat to do: {clean_text(error.hint, 300)}"
-        self.notify(text, title=error.title, severity="error", timeout=12)
+        self.notify(text, title=error.title, severity="error", timeout=12, markup=False)
 
     def action_supervisor(self) -> None:
         from bench.tui.screens.supervisor import PinScreen, SupervisorScreen

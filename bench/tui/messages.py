@@ -26,6 +26,7 @@ class DeviceAppeared(Message):
     verdict: Verdict | None
     guard_error: str = ""
     hotplug: bool = False  # inserted while bench runs (auto mode acts only on these)
+    grade: str = ""  # already known health grade (skips reading it)
 
 
 @dataclass

@@ -88,7 +88,7 @@ class MainScreen(Screen):
             self._monitor = self.adapter.watch(lambda action, subject: self.post_message(m.HotplugEvent(action, subject)))
         except NotAvailable as exc:
             self.notify(f"{exc.message}; the table is rescanned every {POLL_INTERVAL:.0f} s instead",
-                        title=exc.title, severity="warning")
+                        title=exc.title, severity="warning", markup=False)
             self.set_interval(POLL_INTERVAL, lambda: self.scan(initial=False), name="poll")
         except BenchError as exc:
             self.post_message(m.ActionFailed(exc, "hot-plug monitor"))
@@ -145,7 +145,7 @@ class MainScreen(Screen):
     @on(m.DeviceAppeared)
     def on_device_appeared(self, event: m.DeviceAppeared) -> None:
         old = self.table.rows_by_dev.get(event.device.devnode)
-        row = DeviceRow(event.device, event.verdict, event.guard_error)
+        row = DeviceRow(event.device, event.verdict, event.guard_error, grade=event.grade)
         if old is not None and old.device.identity == event.device.identity:
             row.grade, row.reasons, row.selected, row.job = old.grade, old.reasons, old.selected, old.job
         elif old is not None and old.flagged:
@@ -246,7 +246,7 @@ class MainScreen(Screen):
                 self.table.refresh_row_cells(ev.devnode)
         if job.failed:
             self.notify(f"{ev.devnode}: wipe {job.result}: {job.reason or 'no reason given'}",
-                        title="Wipe failed", severity="error", timeout=10)
+                        title="Wipe failed", severity="error", timeout=10, markup=False)
         elif ev.job_id in self._auto_jobs and row is not None:
             self.print_label(row.device)
 
@@ -254,7 +254,7 @@ class MainScreen(Screen):
     def _current(self) -> DeviceRow | None:
         row = self.table.current()
         if row is None:
-            self.notify("no device here yet: plug a drive in", severity="warning")
+            self.notify("no device here yet: plug a drive in", severity="warning", markup=False)
         return row
 
     def action_select(self) -> None:
@@ -263,7 +263,7 @@ class MainScreen(Screen):
             return
         if not row.selected and not row.wipeable:
             self.notify(f"{row.devnode} cannot be selected: {row.why_not}", title="Protected device",
-                        severity="warning")
+                        severity="warning", markup=False)
             return
         row.selected = not row.selected
         self.table.refresh_row_cells(row.devnode, ("sel",))
@@ -279,16 +279,16 @@ class MainScreen(Screen):
     def action_wipe(self) -> None:
         rows = self.selected_rows()
         if not rows:
-            self.notify("no device selected", severity="warning")
+            self.notify("no device selected", severity="warning", markup=False)
             return
         blocked = [r for r in rows if not r.wipeable]
         if blocked:
             r = blocked[0]
-            self.notify(f"{r.devnode} cannot be wiped: {r.why_not}", title="Protected device", severity="warning")
+            self.notify(f"{r.devnode} cannot be wiped: {r.why_not}", title="Protected device", severity="warning", markup=False)
             return
         busy = [r for r in rows if r.job and r.job.running]
         if busy:
-            self.notify(f"{busy[0].devnode} is already being wiped", severity="warning")
+            self.notify(f"{busy[0].devnode} is already being wiped", severity="warning", markup=False)
             return
         from bench.tui.screens.profile import ProfilePicker
         from bench.tui.screens.confirm import ConfirmWipe
@@ -325,7 +325,7 @@ class MainScreen(Screen):
         if row is None:
             return
         if not (row.job and row.job.running):
-            self.notify(f"{row.devnode} has no wipe running", severity="warning")
+            self.notify(f"{row.devnode} has no wipe running", severity="warning", markup=False)
             return
         self.cancel_job(row.job.job_id)
 
@@ -402,7 +402,7 @@ class MainScreen(Screen):
     def action_auto(self) -> None:
         if self.auto_profile:
             self.auto_profile = None
-            self.notify("auto-wipe disarmed")
+            self.notify("auto-wipe disarmed", markup=False)
             self.query_one(StatusBar).show(self.status, None)
             return
         from bench.tui.screens.profile import ProfilePicker
@@ -422,13 +422,13 @@ class MainScreen(Screen):
     def arm_auto(self, profile: str) -> None:
         self.auto_profile = profile
         self.notify(f"AUTO armed: every newly inserted drive the guard allows is wiped with {profile}",
-                    severity="warning")
+                    severity="warning", markup=False)
         self.query_one(StatusBar).show(self.status, profile)
 
     def action_acknowledge(self) -> None:
         row = self._current()
         if row is None or not row.flagged:
-            self.notify("nothing to acknowledge here", severity="information")
+            self.notify("nothing to acknowledge here", severity="information", markup=False)
             return
         assert row.job is not None
         row.job.acknowledged = True
@@ -462,4 +462,4 @@ class MainScreen(Screen):
 
     @on(m.ActionDone)
     def on_action_done(self, event: m.ActionDone) -> None:
-        self.notify(clean_text(event.text, 300))
+        self.notify(clean_text(event.text, 300), markup=False)

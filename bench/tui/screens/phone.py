@@ -78,11 +78,11 @@ class PhoneScreen(Screen):
     def action_finish(self) -> None:
         boxes = list(self.query(Checkbox))
         if not boxes:
-            self.notify("nothing to record: no phone steps", severity="warning")
+            self.notify("nothing to record: no phone steps", severity="warning", markup=False)
             return
         left = [b for b in boxes if not b.value]
         if left:
-            self.notify(f"{len(left)} step(s) not confirmed yet", severity="warning")
+            self.notify(f"{len(left)} step(s) not confirmed yet", severity="warning", markup=False)
             return
         self.record()
 

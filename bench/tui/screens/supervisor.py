@@ -141,14 +141,14 @@ class SupervisorScreen(Screen):
     def action_validate(self) -> None:
         uuids = sorted(self.chosen) or [k for k in [self._key("#results")] if k]
         if not uuids:
-            self.notify("no result selected", severity="warning")
+            self.notify("no result selected", severity="warning", markup=False)
             return
         self.run_action("validate", uuids)
 
     def action_retry(self) -> None:
         key = self._key("#rejected")
         if key is None:
-            self.notify("no rejected records", severity="information")
+            self.notify("no rejected records", severity="information", markup=False)
             return
         self.run_action("retry", [key])
 
@@ -159,7 +159,7 @@ class SupervisorScreen(Screen):
     def export(self) -> None:
         values = {k: self.query_one(f"#cert-{k}", Input).value.strip() for k in ("device", "batch", "since", "until", "out")}
         if not (values["device"] or values["batch"] or values["since"] or values["until"]):
-            self.notify("fill a device, a batch or a date range", severity="warning")
+            self.notify("fill a device, a batch or a date range", severity="warning", markup=False)
             return
         self.run_action("export", [], values)
 
@@ -188,7 +188,7 @@ class SupervisorScreen(Screen):
             if self.query_one(TabbedContent).active == "tab-certs":
                 self.query_one("#cert-result", Static).update(event.error.message)
             return
-        self.notify(event.text)
+        self.notify(event.text, markup=False)
         if event.text.startswith("exported"):
             self.query_one("#cert-result", Static).update(event.text)
         if event.reload:
