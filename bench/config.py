@@ -71,6 +71,7 @@ class Config:
     protected: list[str] = field(default_factory=list)  # serials / WWNs never to wipe
     allow_loop: bool = False
     asset_prefix: str = ""  # empty = derived from station_id
+    health_thresholds: str = ""  # path to a TOML overriding bench/data/health_thresholds.toml; empty = built-in
     organisation: Organisation = field(default_factory=Organisation)
     supervisor: Supervisor = field(default_factory=Supervisor)
     label: LabelSettings = field(default_factory=LabelSettings)
