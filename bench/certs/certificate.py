@@ -136,7 +136,10 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
     steps = p.get("steps") or []
     techniques = sorted({t for s in steps if s.get("status") == "done" and (t := _technique(s))})
     ver = p.get("verification") or {}
-    method = str(profile.get("method") or "").capitalize() or "Not recorded"
+    name = str(profile.get("name") or "")
+    # Profile names follow the standard's method ("nist-clear", "nist-purge") when the record lacks it.
+    method = str(profile.get("method") or next((m for m in ("clear", "purge", "destroy") if m in name), "")
+                 ).capitalize() or "Not recorded"
     if result in ("aborted", "failed") and not techniques:
         method = f"{method} (not completed)"
     validation = None
