@@ -67,9 +67,10 @@ class RegisterClient:
     """The HTTP side: one httpx.Client with the station's token, timeout and TLS settings."""
 
     def __init__(self, url: str, token: str, *, timeout: float = 10.0, verify_tls: bool = True,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(
+        # `http`: an already configured client (tests pass Starlette's in-process TestClient).
+        self._http = http or httpx.Client(
             base_url=self.url,
             headers={"Authorization": f"Bearer {token}", "User-Agent": f"bench/{__version__}"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
