@@ -5,7 +5,7 @@ drive families, the JSON keys do not. Every reader of a key checks its type, so 
 truncated or odd capture raises ParseError naming the key, never a KeyError/TypeError.
 
 Identity (`parse_identity`) is what device detection needs; the full health picture
-(`parse_health`, in bench.tools.smartctl_health) is built on the same helpers.
+(`bench.health.smart.parse_health`) is built on the same typed getters.
 """
 
 from __future__ import annotations
