@@ -22,7 +22,9 @@ THRESHOLDS = load_thresholds()
 
 REPLACEMENTS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
-    st.text(max_size=12), st.just([]), st.just({}), st.just([1, "x", None]), st.just({"value": "x"}),
+    st.text(max_size=12),
+    # fresh containers each time (a shared st.just([]) would be mutated by later steps)
+    st.builds(list), st.builds(dict), st.builds(lambda: [1, "x", None]), st.builds(lambda: {"value": "x"}),
 )
 
 
