@@ -1,0 +1,31 @@
+"""The wipe marker block: signed, recognised, and any change is detected."""
+
+from bench import config as configmod
+from bench.wipe import marker
+
+FIELDS = {"station_id": "st-1", "job_id": "j-1", "started_uuid": "u-1", "profile": "nist-clear",
+          "method": "clear", "date": "2026-11-23T00:00:00+00:00", "device_id": "d-abc"}
+
+
+def key(tmp_path):
+    from bench.certs import sign
+
+    return sign.load_or_create_key(configmod.Config(station_id="st-1", data_dir=str(tmp_path)))
+
+
+def test_marker_round_trip_in_one_block(tmp_path):
+    raw = marker.encode(FIELDS, key(tmp_path), 4096)
+    assert len(raw) == 4096 and raw.startswith(marker.MAGIC)
+    found = marker.decode(raw)
+    assert found is not None and found.valid
+    assert {k: found.fields[k] for k in FIELDS} == FIELDS
+
+
+def test_tampered_marker_is_invalid_and_other_blocks_are_not_markers(tmp_path):
+    raw = bytearray(marker.encode(FIELDS, key(tmp_path), 512))
+    i = raw.index(b"nist-clear")
+    raw[i:i + 10] = b"nist-purge"
+    found = marker.decode(bytes(raw))
+    assert found is not None and not found.valid and "signature" in found.problem
+    assert marker.decode(bytes(512)) is None
+    assert marker.decode(b"\xff" * 512) is None
