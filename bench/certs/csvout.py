@@ -17,10 +17,12 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralise(value: Any) -> str:
     """A cell a spreadsheet will show as text, never evaluate (OWASP CSV injection guidance)."""
-    text = clean_text(value, limit=1024) if not isinstance(value, (int, float)) else str(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return text
-    return "'" + text if text.startswith(_FORMULA_START) else text
+        return str(value)
+    raw = str(value)
+    text = clean_text(raw, limit=1024)
+    risky = raw.startswith(_FORMULA_START) or raw.lstrip().startswith(_FORMULA_START) or text.startswith(_FORMULA_START)
+    return "'" + text if risky else text
 
 
 def row(envelope: dict[str, Any]) -> dict[str, str]:
