@@ -179,7 +179,7 @@ class HostLoadProbe:
 class StationStatus:
     station_id: str
     operator: str
-    sync_online: bool | None  # None = no register configured
+    sync: str  # no register | online | offline | not synced yet
     queued: int
     rejected: int
     last_error: str
@@ -219,28 +219,28 @@ class BenchAdapter:
 
     def status(self) -> StationStatus:
         cfg = self.config
-        queued = rejected = 0
-        last_error = ""
-        online: bool | None = None
         try:
             client = optional_module("bench.sync.client", "Register sync")
-            st = client.status(self.station)
-            get = st.get if isinstance(st, dict) else (lambda k, d=None: getattr(st, k, d))
-            queued, rejected = int(get("queued", 0) or 0), int(get("rejected", 0) or 0)
-            last_error = clean_text(get("last_error", "") or "", 80)
-            online = get("online", None)
+            st = dict(client.status(self.station))
         except NotAvailable:
             from bench.store import outbox
 
-            st = outbox.status(self.station.store)
-            queued, rejected, last_error = st.queued, st.rejected, clean_text(st.last_error or "", 80)
+            st = outbox.status(self.station.store).to_dict()
+        last_error = st.get("last_error") or ""
+        last_success = st.get("last_success") or ""
         if cfg.offline:
-            online = None
-        elif online is None:
-            online = not last_error
+            sync = "no register"
+        elif last_error and last_error[:32] > last_success:
+            sync = "offline"
+        elif last_success:
+            sync = "online"
+        else:
+            sync = "not synced yet"
+        queued, rejected = int(st.get("queued", 0) or 0), int(st.get("rejected", 0) or 0)
+        last_error = clean_text(last_error, 80)
         printer_state = self.printer_state()
         load = self.load_probe() if self.load_probe else None
-        return StationStatus(cfg.station_id, cfg.operator, online, queued, rejected, last_error,
+        return StationStatus(cfg.station_id, cfg.operator, sync, queued, rejected, last_error,
                              clean_text(cfg.printer, 40), printer_state, load)
 
     def printer_state(self) -> str:

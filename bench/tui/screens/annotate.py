@@ -29,7 +29,7 @@ class AnnotateScreen(ModalScreen[Annotation | None]):
             yield Input(c.donor, placeholder="donor", id="donor")
             yield Input(c.batch, placeholder="batch reference", id="batch")
             yield Select([(f"cosmetic grade {g}", g) for g in COSMETIC_GRADES], id="grade",
-                         value=c.cosmetic_grade if c.cosmetic_grade in COSMETIC_GRADES else Select.BLANK,
+                         value=c.cosmetic_grade if c.cosmetic_grade in COSMETIC_GRADES else Select.NULL,
                          prompt="cosmetic grade")
             yield Input(c.notes, placeholder="notes", id="notes")
             with Horizontal(classes="buttons"):

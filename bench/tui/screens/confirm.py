@@ -25,6 +25,10 @@ def code_source(device: Device) -> str:
     return "serial" if clean_text(device.serial) else "WWN" if clean_text(device.wwn) else "device name"
 
 
+class CodeList(VerticalScroll, can_focus=False):
+    """Scrolls with many devices, but Tab goes straight from one code to the next."""
+
+
 class ConfirmWipe(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "no", "Cancel", id="confirm.cancel")]
 
@@ -38,7 +42,7 @@ class ConfirmWipe(ModalScreen[bool]):
             n = len(self.devices)
             yield Label(f"ERASE {n} device{'s' if n != 1 else ''} with {clean_text(self.profile, 40)}? "
                         "Everything on them is destroyed.", classes="dialog-title danger")
-            with VerticalScroll(id="confirm-list"):
+            with CodeList(id="confirm-list"):
                 for i, d in enumerate(self.devices):
                     yield Label(f"{clean_text(d.devnode, 20)}  {clean_text(d.model or d.vendor or '-', 30)}  "
                                 f"serial {clean_text(d.serial or '-', 30)}  {human_size(d.size_bytes)}")
@@ -63,8 +67,14 @@ class ConfirmWipe(ModalScreen[bool]):
     def submitted(self, event: Input.Submitted) -> None:
         if self.all_match():
             self.dismiss(True)
+            return
+        i = int((event.input.id or "code-0").split("-")[1])
+        if event.input.value.strip().casefold() == confirm_code(self.devices[i]).casefold():
+            self.focus_next(Input)
         else:
-            self.focus_next()
+            self.app.bell()
+            self.notify(f"that is not the end of {clean_text(self.devices[i].devnode)}'s {code_source(self.devices[i])}",
+                        severity="warning", markup=False)
 
     @on(Button.Pressed, "#yes")
     def yes(self) -> None:

@@ -444,6 +444,10 @@ class MainScreen(Screen):
 
             self.app.push_screen(DetailScreen(row))
 
+    @on(DeviceTable.RowSelected)
+    def row_chosen(self) -> None:
+        self.action_detail()  # the table consumes Enter itself
+
     def action_rescan(self) -> None:
         self.scan(initial=False)
 

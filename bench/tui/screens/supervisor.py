@@ -48,6 +48,21 @@ class PinScreen(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class RecordTable(DataTable):
+    def __init__(self, columns: tuple[tuple[str, str], ...], **kwargs) -> None:
+        super().__init__(cursor_type="row", **kwargs)
+        self._columns = columns
+
+    def on_mount(self) -> None:
+        for key, label in self._columns:
+            self.add_column(label, key=key)
+
+
+RESULT_COLUMNS = (("sel", " "), ("when", "When"), ("result", "Result"), ("device", "Device"),
+                  ("profile", "Profile"), ("uuid", "Record"))
+REJECTED_COLUMNS = (("when", "When"), ("kind", "Kind"), ("error", "Register said"), ("uuid", "Record"))
+
+
 class SupervisorScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back", id="supervisor.back"),
@@ -74,7 +89,7 @@ class SupervisorScreen(Screen):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="supervisor-tabs"):
             with TabPane("Results", id="tab-results"):
-                yield DataTable(id="results", cursor_type="row")
+                yield RecordTable(RESULT_COLUMNS, id="results")
             with TabPane("Certificates", id="tab-certs"):
                 with Vertical():
                     yield Label("Export signed certificates: fill one of device id / batch, or a date range")
@@ -87,18 +102,11 @@ class SupervisorScreen(Screen):
                     yield Button("Export", id="cert-export", variant="primary")
                     yield Static("", id="cert-result")
             with TabPane("Rejected sync", id="tab-rejected"):
-                yield DataTable(id="rejected", cursor_type="row")
+                yield RecordTable(REJECTED_COLUMNS, id="rejected")
         yield Footer()
 
     def on_mount(self) -> None:
-        t = self.query_one("#results", DataTable)
-        for key, label in (("sel", " "), ("when", "When"), ("result", "Result"), ("device", "Device"),
-                           ("profile", "Profile"), ("uuid", "Record")):
-            t.add_column(label, key=key)
-        r = self.query_one("#rejected", DataTable)
-        for key, label in (("when", "When"), ("kind", "Kind"), ("error", "Register said"), ("uuid", "Record")):
-            r.add_column(label, key=key)
-        self.load()
+        self.call_after_refresh(self.load)  # the tab panes mount after the screen
 
     @work(thread=True, exclusive=True, group="supervisor", exit_on_error=False)
     def load(self) -> None:

@@ -16,12 +16,7 @@ def render_status(st: StationStatus | None, auto_profile: str | None) -> Text:
     t.append(f" {clean_text(st.station_id, 30)} ", "bold reverse")
     t.append(f"  operator {clean_text(st.operator, 30)}")
     t.append("  sync ")
-    if st.sync_online is None:
-        t.append("offline (no register)", "yellow")
-    elif st.sync_online:
-        t.append("online", "green")
-    else:
-        t.append("offline", "red")
+    t.append(st.sync, {"online": "green", "offline": "red"}.get(st.sync, "yellow"))
     t.append(f" q{st.queued}")
     t.append(f" rej{st.rejected}", "bold red" if st.rejected else "")
     t.append(f"  printer {st.printer} ({st.printer_state})")

@@ -1,0 +1,227 @@
+"""Pilot tests of the actions: wipe confirmation, annotate, detail, labels, self-test,
+supervisor, phone steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.detect.enumerate import describe
+from bench.tui import messages as m
+from bench.tui.screens.confirm import ConfirmWipe, confirm_code
+from bench.tui.screens.detail import DetailScreen
+from bench.tui.screens.label import LabelScreen
+from bench.tui.screens.profile import ProfilePicker
+from bench.tui.screens.supervisor import PinScreen, SupervisorScreen
+from tests.tui.conftest import PIN, drive, notifications, wait_for, wipeable
+
+pytestmark = pytest.mark.asyncio
+
+
+async def add(app, pilot, dev, verdict=None, grade="good"):
+    app.main.post_message(m.DeviceAppeared(dev, verdict or wipeable(dev), grade=grade))
+    return await wait_for(pilot, lambda: app.main.table.rows_by_dev.get(dev.devnode))
+
+
+async def test_wipe_asks_profile_then_confirmation_with_serial_code(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await add(app, pilot, drive("sdb", serial="WD-WCAYW1234567"))
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfilePicker))
+        await pilot.press("enter")  # the station's default profile is highlighted
+        confirm = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWipe) and app.screen)
+        assert confirm.profile == "nist-clear"
+        text = " ".join(str(w.render()) for w in confirm.query("Label"))
+        assert "WDC WD5000AAKX-08U6AA0" in text and "WD-WCAYW1234567" in text and "500 GB" in text
+        await pilot.press("1", "2", "3", "5")
+        assert confirm.query_one("#yes").disabled
+        await pilot.press("enter")  # wrong code: nothing starts
+        assert app.screen is confirm
+        confirm.query_one("#code-0").value = ""
+        await pilot.press("4", "5", "6", "7")
+        assert not confirm.query_one("#yes").disabled
+        await pilot.press("escape")  # the technician can still back out
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert not app.main.jobs
+
+
+async def test_confirm_code_falls_back_for_devices_without_serial():
+    assert confirm_code(drive("sdb", serial="ABC-1234")) == "1234"
+    assert confirm_code(drive("loop7", serial="")) == "oop7"
+    assert confirm_code(drive("sdx", serial="\x1b[31mXY")) == "?XY"  # what is shown is what is typed
+
+
+async def test_wipe_of_several_devices_needs_every_code(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        results = []
+        devs = [drive("sdb", serial="AAAA1111"), drive("sdc", serial="BBBB2222")]
+        app.push_screen(ConfirmWipe(devs, "nist-clear"), results.append)
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWipe) and app.screen)
+        await pilot.press("1", "1", "1", "1")
+        assert screen.query_one("#yes").disabled
+        await pilot.press("tab", "2", "2", "2", "2", "enter")
+        await wait_for(pilot, lambda: results == [True])
+
+
+async def test_annotate_writes_a_device_annotated_record(app_factory, station):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        dev = drive("sdb")
+        await add(app, pilot, dev)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen.query("#donor"))
+        await pilot.press(*"Coventry City Council")
+        await pilot.press("tab", *"CCC-2026-11")
+        app.screen.query_one("#grade").value = "B"
+        app.screen.query_one("#notes").focus()
+        await pilot.press(*"scratched lid", "enter")
+        recs = await wait_for(pilot, lambda: station.store.records(kind="device.annotated"))
+        p = recs[0].payload
+        assert (p["donor"], p["batch"], p["cosmetic_grade"], p["notes"]) == \
+            ("Coventry City Council", "CCC-2026-11", "B", "scratched lid")
+        assert recs[0].device_id == dev.device_id
+        # Reopening shows what was saved.
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen.query("#donor"))
+        assert app.screen.query_one("#batch").value == "CCC-2026-11"
+
+
+async def test_detail_shows_identity_health_plan_with_reasons_and_history(app_factory, station, loops):
+    dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
+    station.store.append("device.annotated", {"donor": "D", "batch": "B1", "cosmetic_grade": "A", "notes": ""},
+                         device_id=dev.device_id)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await add(app, pilot, dev, grade="unknown")
+        await pilot.press("enter")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
+        ident = str(screen.query_one("#identity").render())
+        assert dev.devnode in ident and "wipeable" in ident and dev.backing_file in ident
+        await wait_for(pilot, lambda: "why:" in str(screen.query_one("#plan").render()), what="plan")
+        plan = str(screen.query_one("#plan").render())
+        assert "nist-clear" in plan and "overwrite" in plan and "verify" in plan
+        await wait_for(pilot, lambda: "device.annotated" in str(screen.query_one("#history").render()))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_label_preview_renders_a_picture_in_the_terminal(app_factory):
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (384, 200), "white")
+    ImageDraw.Draw(img).rectangle((0, 0, 191, 99), fill="black")
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.main.post_message(m.LabelReady("/dev/sdb", img))
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, LabelScreen) and app.screen)
+        await pilot.pause()
+        strips = [screen.query_one("#label-preview").render_line(y).text for y in range(3)]
+        assert any("▀" in s for s in strips)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_label_print_and_preview_from_the_table(app_factory, loops):
+    dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await add(app, pilot, dev)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, LabelScreen) or notifications(app), what="preview")
+        if not isinstance(app.screen, LabelScreen):
+            pytest.fail("label preview failed: " + "; ".join(notifications(app)))
+        await pilot.press("escape")
+        n = len(notifications(app))
+        await pilot.press("l")
+        await wait_for(pilot, lambda: len(notifications(app)) > n)
+        assert "Error" not in notifications(app)[-1], notifications(app)[-1]
+
+
+async def test_selftest_on_a_device_without_smart_says_what_to_do(app_factory, loops):
+    dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await add(app, pilot, dev)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: notifications(app))
+        note = notifications(app)[-1]
+        assert dev.devnode in note or "self-test" in note.lower()
+        assert "Traceback" not in note
+
+
+async def test_supervisor_pin_rejects_wrong_and_opens_with_right(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("s")
+        pin = await wait_for(pilot, lambda: isinstance(app.screen, PinScreen) and app.screen)
+        await pilot.press("0", "0", "0", "0", "enter")
+        assert app.screen is pin and "wrong PIN" in str(pin.query_one("#pin-error").render())
+        await pilot.press(*PIN, "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen))
+
+
+async def test_supervisor_sees_rejected_records_and_retries_them(app_factory, station):
+    from bench.store import outbox
+
+    rec = station.store.append("wipe.result", {"job_id": "j", "result": "passed", "devnode": "/dev/sdb",
+                                               "device": {"model": "M", "serial": "S"},
+                                               "profile": {"name": "nist-clear"}})
+    outbox.reject(station.store, rec.uuid, "422 device_id does not match serial")
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.push_screen(SupervisorScreen())
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen) and app.screen)
+        rej = await wait_for(pilot, lambda: screen.query("#rejected") and screen.query_one("#rejected"))
+        await wait_for(pilot, lambda: rej.row_count == 1)
+        assert "does not match serial" in str(rej.get_cell(rec.uuid, "error"))
+        results = screen.query_one("#results")
+        assert results.row_count >= 1 and str(results.get_cell(rec.uuid, "result")) == "passed"
+        screen.query_one("TabbedContent").active = "tab-rejected"
+        rej.focus()
+        await pilot.press("R")
+        await wait_for(pilot, lambda: rej.row_count == 0)
+        assert outbox.status(station.store).rejected == 0
+        assert station.store.get(rec.uuid).sync_state == "queued"
+
+
+async def test_supervisor_validates_and_exports_certificates(app_factory, station, tmp_path):
+    rec = station.store.append("wipe.result", {"job_id": "j", "result": "passed", "devnode": "/dev/sdb",
+                                               "device": {"model": "M", "serial": "S"},
+                                               "profile": {"name": "nist-clear"}})
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.push_screen(SupervisorScreen())
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen) and app.screen)
+        results = await wait_for(pilot, lambda: screen.query("#results") and screen.query_one("#results"))
+        await wait_for(pilot, lambda: results.row_count == 1)
+        results.focus()
+        await pilot.press("space", "V")
+        await wait_for(pilot, lambda: notifications(app))
+        note = notifications(app)[-1]
+        if "validated" not in note:
+            pytest.fail(f"validation failed: {note}")
+        assert station.store.records(kind="supervisor.validated")
+        screen.query_one("TabbedContent").active = "tab-certs"
+        screen.query_one("#cert-batch").value = ""
+        screen.query_one("#cert-since").value = "2000-01-01"
+        screen.query_one("#cert-until").value = "2100-01-01"
+        screen.query_one("#cert-out").value = str(tmp_path / "certs")
+        n = len(notifications(app))
+        screen.export()
+        await wait_for(pilot, lambda: len(notifications(app)) > n)
+        assert "exported" in notifications(app)[-1], notifications(app)[-1]
+
+
+async def test_phone_screen_lists_steps_or_says_why_not(app_factory):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("h")
+        screen = await wait_for(pilot, lambda: type(app.screen).__name__ == "PhoneScreen" and app.screen)
+        status = screen.query_one("#phone-status")
+        await wait_for(pilot, lambda: "looking" not in str(status.render()))
+        text = str(status.render())
+        assert "no phone connected" in text or "not available" in text or "confirm each step" in text
+        await pilot.press("f")  # finishing without confirmed steps records nothing
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
