@@ -378,35 +378,43 @@ class BenchAdapter:
 
     # -- supervisor ---------------------------------------------------------------------------
     def check_pin(self, pin: str) -> bool:
+        """True for the supervisor's PIN; the PIN is then kept (in memory) for this session's
+        validations and exports, which bench.certs checks again."""
         expected = self.config.supervisor.pin_sha256.strip().lower()
         if not expected:
             raise NotAvailable("no supervisor PIN is configured on this station",
-                               hint="set supervisor.pin_sha256 in the config (sha256 of the PIN)")
-        return hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected)
+                               hint="set supervisor.pin_sha256 in the config (printf %s PIN | sha256sum)")
+        ok = hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected)
+        self._pin = pin if ok else ""
+        return ok
+
+    def supervisor_logout(self) -> None:
+        self._pin = ""
 
     def results(self, limit: int = 200) -> list[Any]:
-        return self.station.store.records(kind_prefix="wipe.result", limit=limit) + \
+        return self.station.store.records(kind="wipe.result", limit=limit) + \
             self.station.store.records(kind="phone.wipe.result", limit=limit)
 
+    def _records(self, uuids: list[str]) -> list[Any]:
+        recs = [self.station.store.get(u) for u in uuids]
+        return [r for r in recs if r is not None]
+
     def validate(self, record_uuids: list[str], note: str = "") -> Any:
-        certs = optional_module("bench.certs", "Supervisor validation")
-        fn = _attr(certs, ("validate",), "Supervisor validation")
-        return fn(self.station, record_uuids, note=note)
+        mod = optional_module("bench.certs.export", "Supervisor validation")
+        fn = _attr(mod, ("validate",), "Supervisor validation")
+        return fn(self.station, self._records(record_uuids), getattr(self, "_pin", ""), note=note)
 
     def export_certificates(self, *, device: str = "", batch: str = "", since: str = "", until: str = "",
                             out_dir: str = "") -> list[str]:
+        from pathlib import Path
+
         mod = optional_module("bench.certs.export", "Certificate export")
-        if device:
-            fn = _attr(mod, ("export_device", "for_device"), "Certificate export per device")
-            out = fn(self.station, device, out_dir=out_dir or None)
-        elif batch:
-            fn = _attr(mod, ("export_batch", "for_batch"), "Certificate export per batch")
-            out = fn(self.station, batch, out_dir=out_dir or None)
-        else:
-            fn = _attr(mod, ("export_range", "for_range", "export_date_range"), "Certificate export per date range")
-            out = fn(self.station, since, until, out_dir=out_dir or None)
-        items = out if isinstance(out, (list, tuple)) else [out]
-        return [str(x) for x in items]
+        fn = _attr(mod, ("export",), "Certificate export")
+        sel = mod.Selection(device=device or None, batch=batch or None, since=since or None, until=until or None)
+        out = Path(out_dir) if out_dir else self.station.data_dir / "certificates"
+        _envelopes, paths = fn(self.station, sel, tuple(getattr(mod, "FORMATS", ("pdf", "json"))), out,
+                               getattr(self, "_pin", ""))
+        return [str(p) for p in paths]
 
     def rejected(self) -> list[tuple[Any, str]]:
         from bench.store import outbox

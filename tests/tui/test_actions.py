@@ -191,7 +191,9 @@ async def test_supervisor_validates_and_exports_certificates(app_factory, statio
                                                "profile": {"name": "nist-clear"}})
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
-        app.push_screen(SupervisorScreen())
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, PinScreen))
+        await pilot.press(*PIN, "enter")
         screen = await wait_for(pilot, lambda: isinstance(app.screen, SupervisorScreen) and app.screen)
         results = await wait_for(pilot, lambda: screen.query("#results") and screen.query_one("#results"))
         await wait_for(pilot, lambda: results.row_count == 1)
