@@ -1,0 +1,1 @@
+"""Putting bench on a bench PC (install) and checking it stays healthy (doctor)."""
