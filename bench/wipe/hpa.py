@@ -16,8 +16,9 @@ from bench.tools import hdparm
 from bench.tools.runner import run
 from bench.wipe.capabilities import HpaDco
 
-#: Policies a wipe profile may give for hidden areas.
-POLICIES = ("restore", "leave", "refuse")
+#: Policies for hidden areas: the profile's `hpa_dco` values (restore | detect | ignore, see
+#: bench.wipe.profiles.HPA_POLICIES), plus 'leave' (= detect) and 'refuse' (do not wipe such a drive).
+POLICIES = ("restore", "detect", "ignore", "leave", "refuse")
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ def restore_dco(device: Device, state: HpaDco) -> tuple[bool, str]:
 
 
 def apply_policy(device: Device, policy: str, state: HpaDco | None = None) -> HpaFacts:
-    """Detect hidden areas and act on them per `policy` ('restore' | 'leave' | 'refuse').
+    """Detect hidden areas and act on them per `policy` (see POLICIES; detect/ignore/leave
+    leave them in place and say so).
     Never raises for a drive without HPA support: that is action 'unsupported'."""
     if policy not in POLICIES:
         raise ValueError(f"unknown HPA/DCO policy {policy!r}; expected one of {POLICIES}")
@@ -117,8 +119,9 @@ def apply_policy(device: Device, policy: str, state: HpaDco | None = None) -> Hp
         return HpaFacts(**facts, action="none", detail="no hidden area")
     desc = f"{(real or 0) - (state.apparent_sectors or 0)} sectors hidden ({'HPA' if state.hpa_present else ''}" \
            f"{'+' if state.hpa_present and state.dco_present else ''}{'DCO' if state.dco_present else ''})"
-    if policy == "leave":
-        return HpaFacts(**facts, action="left", detail=f"{desc}: left in place by profile policy")
+    if policy in ("leave", "detect", "ignore"):
+        return HpaFacts(**facts, action="left", detail=f"{desc}: left in place (policy {policy}); "
+                        "the hidden sectors are not wiped")
     if policy == "refuse":
         return HpaFacts(**facts, action="refused", detail=f"{desc}: profile refuses to wipe such a drive")
     details = []
