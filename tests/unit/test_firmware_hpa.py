@@ -46,4 +46,11 @@ def test_no_hidden_area_and_not_ata(replay):
 
 def test_unknown_policy():
     with pytest.raises(ValueError):
-        hpa.apply_policy(SATA, "ignore")
+        hpa.apply_policy(SATA, "whatever")
+
+
+@pytest.mark.parametrize("policy", ["detect", "ignore"])
+def test_profile_policies_leave_the_area(replay, policy):
+    state = HpaDco(apparent_sectors=100, native_sectors=200, hpa_present=True, dco_present=False, dco_real_sectors=None)
+    facts = hpa.apply_policy(SATA, policy, state)
+    assert facts.action == "left" and "not wiped" in facts.detail and replay.calls == []
