@@ -65,8 +65,9 @@ def add_wipe(store: Any, dev: Device | None = None, result: str = "passed", *, a
                                           "cosmetic_grade": "B", "notes": ""}, device_id=did)
     store.append("health.result", {"grade": "good", "reasons": [], "confidence": "high"}, device_id=did)
     job_id, _ = store.start_job("wipe", {"devnode": dev.devnode, "device": dev.to_dict(), "profile": "nist-clear",
-                                         "plan": [], "asset_tag": "BNCH-000012", "donor": "Coventry City Council",
-                                         "batch": "CCC-2026-11"}, device_id=did, devnode=dev.devnode)
+                                         "plan": [], "asset_tag": "BNCH-000012",
+                                         "donor": over.get("donor", "Coventry City Council"),
+                                         "batch": over.get("batch", "CCC-2026-11")}, device_id=did, devnode=dev.devnode)
     payload = result_payload(dev, result, **over)
     if result == "aborted":
         payload = {"result": "aborted", "reason": "interrupted: bench stopped while this job was running",
