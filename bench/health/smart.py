@@ -347,7 +347,8 @@ def health_from(data: Mapping[str, Any]) -> Health:
         remaining = (100 - done) if running and done is not None else None
         error_count = get_int(data, *nvme, "num_err_log_entries")
     elif protocol == "SCSI":
-        self_tests, running, remaining = _scsi_self_tests(data), False, None
+        self_tests, remaining = _scsi_self_tests(data), None
+        running = bool(self_tests) and "progress" in self_tests[0].status.lower()
         error_count = None
     else:
         self_tests = _ata_self_tests(data)
