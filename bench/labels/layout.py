@@ -31,11 +31,17 @@ BLOCK_GAP = 8  # dots between a code and what follows
 QR_GAP = 8  # dots between a QR placed on the right and the text beside it
 
 
+#: Letters and punctuation with no decomposition to something cp437 has.
+_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe",
+                       "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
+                       "…": "...", "€": "EUR", "™": "TM", "©": "(c)", "®": "(R)"})
+
+
 def printable(value: object, limit: int = 1000) -> str:
     """A value as text the printer can only print: clean_text, then each character kept
     if the code page has it, else its unaccented form, else '?'."""
     out = []
-    for ch in clean_text(value, limit):
+    for ch in clean_text(value, limit).translate(_FOLD):
         try:
             ch.encode(CODEPAGE)
             out.append(ch)
