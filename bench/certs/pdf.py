@@ -188,7 +188,10 @@ class CertificatePDF:
         from fpdf.enums import MethodReturnValue
 
         pdf = self.pdf
-        lines = pdf.multi_cell(width, 4, text, dry_run=True, output=MethodReturnValue.LINES, align="L")
+        if "\n" not in text and pdf.get_string_width(text) < width - 2:
+            lines = [text]  # the common case: skip the (slow) line breaker
+        else:
+            lines = pdf.multi_cell(width, 4, text, dry_run=True, output=MethodReturnValue.LINES, align="L")
         if len(lines) > max_lines:
             last = lines[max_lines - 1]
             while last and pdf.get_string_width(last + " …") > width - 1:
