@@ -37,6 +37,9 @@ _TECHNIQUES = {
     "sanitize_overwrite": "Overwrite",
     "sanitize_block_erase": "Block Erase",
     "sanitize_crypto_erase": "Cryptographic Erase",
+    # Not IEEE 2883 sanitize operations, but media-erasing commands NIST 800-88 Rev. 1 Table A lists:
+    "security_erase": "ATA Security Erase",
+    "user_data_erase": "NVMe Format (User Data Erase)",
 }
 _MEDIA_TYPES = {
     "hdd": "Magnetic (hard disk drive)",

@@ -118,3 +118,20 @@ def test_only_a_wipe_result_can_be_certified(station):
     other = station.store.records(kind="health.result")[0]
     with pytest.raises(CertificateError, match="not a wipe result"):
         certmod.collect(station.store, other)
+
+
+@pytest.mark.parametrize("technique, tool, name", [
+    ("crypto_erase", "nvme", "Cryptographic Erase"), ("block_erase", "sg_sanitize", "Block Erase"),
+    ("security_erase", "hdparm", "ATA Security Erase"), ("user_data_erase", "nvme", "NVMe Format (User Data Erase)"),
+])
+def test_firmware_techniques_as_the_engine_names_them(station, technique, tool, name):
+    from tests.data.certs.records import result_payload
+
+    dev = device(kind="nvme")
+    steps = result_payload(dev)["steps"]
+    steps[1].update(technique=technique, tool=tool, pattern="")
+    body = _body(station, add_wipe(station.store, dev, steps=steps, profile={"name": "nist-purge", "method": "purge",
+                                                                            "version": 1}))
+    assert body["result"] == "passed"
+    assert body["sanitisation"]["method"] == "Purge" and body["sanitisation"]["techniques"] == [name]
+    assert body["media"]["media_type"].startswith("Flash memory (NVMe")
