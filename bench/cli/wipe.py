@@ -43,7 +43,8 @@ def _confirm(device, plan) -> bool:
     prompt = (f"Type the last 4 characters of the serial ({'*' * len(want)}) to continue: " if serial
               else "This device reports no serial. Type 'yes' to continue: ")
     try:
-        answer = input(prompt)
+        print(prompt, end="", file=sys.stderr, flush=True)  # stdout stays clean for --json
+        answer = input()
     except EOFError:
         return False
     return answer.strip().casefold() == want.casefold()

@@ -253,8 +253,7 @@ class JobRunner:
             sample_seed=self.sample_seed, locations=self.locations if exp.fingerprints is not None else None,
             chunk=self._chunk(), progress=self._progress("verify", size if mode == "full" else 0),
             cancelled=self.ctx.cancelled, presence=self.presence)
-        if exp.fingerprints is not None:
-            res.coverage_percent = 100.0 * res.bytes_verified / self.size
+        res.coverage_percent = 100.0 * res.bytes_verified / self.size  # of the whole device, marker included
         self.verification = {
             "mode": mode, "coverage_percent": round(res.coverage_percent, 4), "sections": res.sections,
             "locations": res.locations, "mismatches": res.mismatches, "first_mismatch_lba": res.first_mismatch_lba,
@@ -358,7 +357,7 @@ class JobRunner:
         ctx = self.ctx
         started = utc_now()
         step = Step("marker", "marker", "bench", "profile asks for a signed wipe marker at the last LBA")
-        fields = {"station_id": ctx.config.station_id, "job_id": ctx.job_id, "started_uuid": ctx.started_uuid,
+        fields = {"station_id": ctx.config.station_id, "job_id": ctx.job_id,
                   "profile": ctx.profile.name, "method": ctx.plan.method, "date": started,
                   "device_id": self.device.device_id}
         key = sign.load_or_create_key(ctx.config)

@@ -6,21 +6,26 @@ Why the last LBA: LBA 0 is where partition tables live (tools and OSes rewrite i
 the last LBA is outside every verification done before the marker is written, and a later
 verify-only run that finds a valid marker excludes exactly that one block and says so.
 Layout of the block: MAGIC, 4-byte big-endian JSON length, the JSON (canonical, sorted keys),
-zero padding. The JSON carries the Ed25519 signature over the same JSON without "signature".
+zero padding. The JSON carries the station's raw Ed25519 public key ("key", base64) and the
+signature over the same JSON without "signature"; it fits one 512-byte block.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import struct
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from bench.wipe.blockio import AlignedBuffer
 
 MAGIC = b"BENCH-WIPE-MARKER\x00v1\x00"
-MARKER_FIELDS = ("station_id", "job_id", "started_uuid", "profile", "method", "date", "device_id", "public_key")
+MARKER_FIELDS = ("station_id", "job_id", "profile", "method", "date", "device_id")
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -30,8 +35,9 @@ def _canonical(fields: dict[str, Any]) -> bytes:
 def encode(fields: dict[str, Any], key: Any, block: int) -> bytes:
     from bench.certs import sign
 
-    body = {k: fields[k] for k in MARKER_FIELDS if k != "public_key"}
-    body["public_key"] = sign.public_key_pem(key)
+    body = {k: fields[k] for k in MARKER_FIELDS}
+    body["key"] = base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
+                                                                  serialization.PublicFormat.Raw)).decode()
     body["signature"] = sign.sign(key, _canonical(body))
     data = _canonical(body)
     raw = MAGIC + struct.pack(">I", len(data)) + data
@@ -61,8 +67,14 @@ def decode(raw: bytes) -> Marker | None:
         return Marker({}, False, f"unreadable marker: {exc}")
     if raw[len(MAGIC) + 4 + n:].count(0) != len(raw) - len(MAGIC) - 4 - n:
         return Marker(body, False, "bytes after the marker are not zero")
-    if not sign.verify_signature(str(body.get("public_key", "")), _canonical(body), str(signature)):
+    try:
+        pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(str(body.get("key", "")), validate=True))
+        pem = sign.public_key_pem(pub)
+    except ValueError:
+        return Marker(body, False, "the marker's public key is unreadable")
+    if not sign.verify_signature(pem, _canonical(body), str(signature)):
         return Marker(body, False, "signature does not verify")
+    body["public_key"] = pem
     return Marker(body, True)
 
 

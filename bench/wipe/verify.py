@@ -237,9 +237,11 @@ def verify_device(
         if result.io_error_count:
             result.status = "io_error"
             result.detail = f"{result.io_error_count} read errors (first LBA {result.io_error_lbas[0]})"
+        elif result.unchanged_samples:
+            result.detail = (f"verification mismatch: {result.unchanged_samples} of {result.locations} sampled "
+                             f"locations are unchanged since before the erase (the drive reported success but "
+                             f"did not erase them); first at LBA {result.first_mismatch_lba}")
         elif result.mismatches:
-            what = ("samples unchanged since before the erase" if result.unchanged_samples
-                    and expectation.kind == "non-original" else "blocks differ from the expected content")
-            result.detail = (f"verification mismatch: {result.mismatches} {what}; first at LBA "
-                             f"{result.first_mismatch_lba} (expected {expectation.label})")
+            result.detail = (f"verification mismatch: {result.mismatches} blocks differ from the expected content; "
+                             f"first at LBA {result.first_mismatch_lba} (expected {expectation.label})")
     return result

@@ -3,8 +3,9 @@
 from bench import config as configmod
 from bench.wipe import marker
 
-FIELDS = {"station_id": "st-1", "job_id": "j-1", "started_uuid": "u-1", "profile": "nist-clear",
-          "method": "clear", "date": "2026-11-23T00:00:00+00:00", "device_id": "d-abc"}
+FIELDS = {"station_id": "st-1", "job_id": "5b0f7c1e-8a61-4d1b-9a0e-0c1f9d7e2a11", "profile": "nist-clear",
+          "method": "clear", "date": "2026-11-23T00:00:00.000+00:00",
+          "device_id": "d-0123456789abcdef0123456789abcdef"}
 
 
 def key(tmp_path):
