@@ -1,0 +1,95 @@
+"""Firmware erase steps run by bench INSIDE a QEMU guest (host mode: the repo's real bench
+over 9p, real nvme-cli/hdparm on emulated drives), checked from the host on the backing
+images: NVMe Format NVM SES=1 really zeroes the namespace; the emulated SATA drive's
+refusal of ATA security commands (hdparm still exits 0) is reported failed, never done."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from tests.rig import Guest, MiB, Nvme, Sata
+
+pytestmark = pytest.mark.rig
+
+STEP_SCRIPT = r'''
+import json, sys, threading
+from bench.model import Device
+from bench.tools import runner
+from bench.wipe import firmware
+devnode, step, transport, size, params = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
+dev = Device(devnode=devnode, name=devnode.rsplit("/", 1)[1], kind="ssd", transport=transport, size_bytes=size)
+seen = []
+with runner.collecting() as ev:
+    try:
+        out = firmware.execute(step, dev, params, progress=seen.append, cancelled=threading.Event())
+        result = {"status": out.status, "detail": out.detail}
+    except Exception as exc:
+        result = {"status": "raised", "error": type(exc).__name__, "detail": str(exc)}
+result["progress"] = seen
+result["commands"] = [{"argv": list(c.argv), "rc": c.rc, "out": c.stdout + c.stderr} for c in ev.commands]
+print(json.dumps(result))
+'''
+
+SIZE = 32 * MiB
+
+
+def _step(g: Guest, devnode: str, step: str, transport: str, **params: object) -> dict:
+    cmd = (f'cd "$RIG_REPO" && python /tmp/fw_step.py {shlex.quote(devnode)} {step} {transport} {SIZE} '
+           f"{shlex.quote(json.dumps(params))}")
+    r = g.run(cmd, timeout=300).check()
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def _all_zero(path) -> bool:
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            if chunk.count(0) != len(chunk):
+                return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def guest():
+    nvme = Nvme(serial="RIGFWNVME01", size=SIZE, fill="random")
+    sata = Sata(serial="RIGFWSATA01", size=SIZE, fill="random")
+    with Guest(drives=[nvme, sata], mode="host", files={"fw_step.py": STEP_SCRIPT.encode()}) as g:
+        yield g, nvme, sata
+
+
+def test_nvme_format_user_data_zeroes_the_backing_image(guest):
+    g, nvme, _ = guest
+    devnode = g.devnode(nvme)
+    assert not _all_zero(nvme.image)
+    result = _step(g, devnode, "nvme-format-user-data", "nvme")
+    assert result["status"] == "done", result
+    argvs = [c["argv"] for c in result["commands"]]
+    assert ["nvme", "format", devnode, "--ses=1", "--force"] in argvs
+    assert result["progress"][-1] == 1.0
+    g.run("sync", in_host=False).check()
+    assert _all_zero(nvme.image), "host image not all zeros after nvme format --ses=1"
+
+
+def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
+    g, nvme, _ = guest
+    devnode = g.devnode(nvme)
+    assert _step(g, devnode, "nvme-format-crypto", "nvme")["status"] == "unsupported"  # FNA 0
+    result = _step(g, devnode, "nvme-sanitize-block", "nvme")
+    assert result["status"] == "unsupported" and "SANICAP" in result["detail"]
+    forced = _step(g, devnode, "nvme-sanitize-block", "nvme", ignore_capabilities=True)
+    assert forced["status"] == "unsupported" and "Invalid Command Opcode" in forced["detail"]
+
+
+def test_sata_security_erase_aborted_with_exit_0_is_failed(guest):
+    g, _, sata = guest
+    devnode = g.devnode(sata)
+    plain = _step(g, devnode, "ata-security-erase", "sata")
+    assert plain["status"] == "unsupported", plain  # QEMU's IDENTIFY has no Security section
+    forced = _step(g, devnode, "ata-security-erase", "sata", ignore_capabilities=True, password="rigpw")
+    assert forced["status"] == "failed", forced
+    set_pass = [c for c in forced["commands"] if "--security-set-pass" in c["argv"]]
+    assert set_pass and set_pass[0]["rc"] == 0 and "bad/missing sense data" in set_pass[0]["out"]
+    assert "aborted by the drive" in forced["detail"]
+    assert not _all_zero(sata.image)  # nothing was erased, and bench did not claim it was
