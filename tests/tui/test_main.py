@@ -77,7 +77,7 @@ async def test_selecting_wipeable_devices_toggles(app_factory):
         assert [r.devnode for r in app.main.selected_rows()] == ["/dev/sdb", "/dev/sdc"]
         await pilot.press("space")
         assert [r.devnode for r in app.main.selected_rows()] == ["/dev/sdb"]
-        assert cell_text(app.main.table, "/dev/sdb", "sel") == "x"
+        assert cell_text(app.main.table, "/dev/sdb", "dev") == "✓sdb"
 
 
 async def test_errors_are_actionable_messages_not_tracebacks(app_factory):
@@ -154,7 +154,7 @@ async def test_command_palette_offers_the_actions(app_factory):
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         titles = [c.title for c in app.get_system_commands(app.main)]
-        assert {"Wipe", "Supervisor", "Auto", "Label", "Preview"} <= set(titles)
+        assert {"Wipe", "Super", "Auto", "Label", "Preview", "Phone"} <= set(titles)
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"

@@ -30,14 +30,14 @@ class MainScreen(Screen):
         Binding("space", "select", "Select", id="select", tooltip="select or unselect the device for a wipe"),
         Binding("w", "wipe", "Wipe", id="wipe", tooltip="choose a profile and wipe the selected devices"),
         Binding("c", "cancel", "Cancel", id="cancel", tooltip="cancel the wipe on this device"),
-        Binding("t", "selftest", "Self-test", id="selftest", tooltip="start a SMART short self-test"),
+        Binding("t", "selftest", "Test", id="selftest", tooltip="start a SMART short self-test"),
         Binding("l", "print_label", "Label", id="print_label", tooltip="print this device's label"),
         Binding("v", "preview_label", "Preview", id="preview_label", tooltip="preview the label on screen"),
-        Binding("n", "annotate", "Donor/grade", id="annotate", tooltip="donor, batch, cosmetic grade, notes"),
+        Binding("n", "annotate", "Donor", id="annotate", tooltip="donor, batch, cosmetic grade, notes"),
         Binding("a", "auto", "Auto", id="auto", tooltip="arm or disarm auto-wipe of newly inserted drives"),
         Binding("k", "acknowledge", "Ack", id="acknowledge", tooltip="acknowledge a failed drive"),
-        Binding("h", "phone", "Phone", id="phone", tooltip="phone assisted reset steps"),
-        Binding("s", "supervisor", "Supervisor", id="supervisor", tooltip="supervisor screen (PIN)"),
+        Binding("h", "phone", "Phone", id="phone", show=False, tooltip="phone assisted reset steps"),
+        Binding("s", "supervisor", "Super", id="supervisor", tooltip="supervisor screen (PIN)"),
         Binding("r", "rescan", "Rescan", id="rescan", show=False),
     ]
 
@@ -59,7 +59,7 @@ class MainScreen(Screen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield DeviceTable(id="devices")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def table(self) -> DeviceTable:
@@ -266,7 +266,7 @@ class MainScreen(Screen):
                         severity="warning", markup=False)
             return
         row.selected = not row.selected
-        self.table.refresh_row_cells(row.devnode, ("sel",))
+        self.table.refresh_row_cells(row.devnode, ("dev",))
 
     def selected_rows(self) -> list[DeviceRow]:
         rows = [r for r in self.table.rows_by_dev.values() if r.selected and r.wipeable]

@@ -11,9 +11,10 @@ from textual.widgets import DataTable
 from bench.model import Device, Verdict, clean_text
 from bench.tui.adapter import JobView, human_eta, human_size
 
-COLUMNS = (("sel", " "), ("dev", "Device"), ("kind", "Kind"), ("model", "Model"), ("serial", "Serial"),
-           ("size", "Size"), ("health", "Health"), ("guard", "Guard"), ("job", "Job"),
-           ("progress", "Progress"), ("rate", "Speed"), ("eta", "ETA"))
+#: (key, header, width): fixed widths so 120 columns hold every column and rows never reflow.
+COLUMNS = (("dev", "Device", 8), ("kind", "Kind", 4), ("model", "Model", 14), ("serial", "Serial", 12),
+           ("size", "Size", 7), ("health", "Health", 7), ("guard", "Guard", 9), ("job", "Job", 10),
+           ("progress", "Progress", 11), ("rate", "Speed", 8), ("eta", "ETA", 7))
 
 GRADE_STYLE = {"good": "green", "fair": "yellow", "poor": "dark_orange", "fail": "bold red"}
 
@@ -50,14 +51,18 @@ class DeviceRow:
         return bool(self.job and self.job.failed and not self.job.acknowledged)
 
 
-def progress_bar(fraction: float, width: int = 10) -> str:
+def progress_bar(fraction: float, width: int = 6) -> str:
     full = int(fraction * width)
     return "█" * full + "░" * (width - full) + f" {fraction * 100:3.0f}%"
 
 
+def tail(text: str, width: int) -> str:
+    """Serials are told apart (and typed to confirm a wipe) by their end: keep it visible."""
+    return text if len(text) <= width else "…" + text[-(width - 1):]
+
+
 def cells(row: DeviceRow) -> dict[str, Text | str]:
     d = row.device
-    sel = "x" if row.selected else ""
     guard = Text("-", "dim")
     if row.verdict is not None:
         guard = Text("wipeable", "green") if row.verdict.wipeable else Text("PROTECTED", "bold magenta")
@@ -83,8 +88,8 @@ def cells(row: DeviceRow) -> dict[str, Text | str]:
         job_text = Text("removed", "dim") if not row.flagged else job_text
     grade = Text(clean_text(row.grade or "…", 8), GRADE_STYLE.get(row.grade, "dim"))
     return {
-        "sel": sel, "dev": clean_text(d.name, 12), "kind": clean_text(d.kind, 10),
-        "model": clean_text(d.model or d.vendor or "-", 24), "serial": clean_text(d.serial or "-", 20),
+        "dev": Text(("✓" if row.selected else " ") + clean_text(d.name, 12), "bold" if row.selected else ""), "kind": clean_text(d.kind, 10),
+        "model": clean_text(d.model or d.vendor or "-", 24), "serial": tail(clean_text(d.serial or "-"), 12),
         "size": human_size(d.size_bytes), "health": grade, "guard": guard, "job": job_text,
         "progress": prog, "rate": rate, "eta": eta,
     }
@@ -98,8 +103,8 @@ class DeviceTable(DataTable):
         self.rows_by_dev: dict[str, DeviceRow] = {}
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     def upsert(self, row: DeviceRow) -> None:
         values = cells(row)
@@ -108,7 +113,7 @@ class DeviceTable(DataTable):
             self.refresh_row_cells(row.devnode)
             return
         self.rows_by_dev[row.devnode] = row
-        self.add_row(*(values[k] for k, _ in COLUMNS), key=row.devnode)
+        self.add_row(*(values[k] for k, _, _ in COLUMNS), key=row.devnode)
 
     def refresh_row_cells(self, devnode: str, only: tuple[str, ...] | None = None) -> None:
         row = self.rows_by_dev.get(devnode)
