@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Callable
@@ -97,9 +98,17 @@ def _m1_records(db: sqlite_utils.Database) -> None:
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_records]
 
 
+def _disk_nearly_full(path: Path | str) -> bool:
+    try:
+        return shutil.disk_usage(Path(path).parent).free < 1024 * 1024
+    except OSError:
+        return False
+
+
 def translate(exc: sqlite3.Error, path: Path | str) -> StoreError:
     text = str(exc)
-    if "disk is full" in text or "database or disk is full" in text:
+    # SQLite says "disk I/O error" when it cannot even create its WAL/shm files on a full disk.
+    if "disk is full" in text or ("disk I/O error" in text and _disk_nearly_full(path)):
         return StoreFull(
             f"the data disk holding {path} is full: bench will not start new work",
             hint="free space on the data disk (or move data_dir); records already written are safe",
