@@ -77,14 +77,21 @@ def _self_test(args, station, device, thresholds) -> int:
             left = f"{status.remaining_percent}% remaining" if status.remaining_percent is not None else "running"
             print(f"\rself-test {args.self_test}: {left}   ", end="", file=sys.stderr, flush=True)
 
+    from bench.errors import DeviceError
+    from bench.health.check import read_smart
+
+    # Find the device type that reaches SMART first (USB bridges), then test through it.
+    read = read_smart(args.device, device.transport if device else "", device_type=args.device_type)
+    if read.health is None:
+        raise DeviceError(f"cannot run a self-test on {args.device}: {read.no_smart_reason}")
     print(f"self-test {args.self_test} on {args.device} (Ctrl-C aborts it)", file=sys.stderr)
-    result = selftest.run_selftest(args.device, args.self_test, device_type=args.device_type,
+    result = selftest.run_selftest(args.device, args.self_test, device_type=read.device_type,
                                    store=None if args.no_record else station.store,
                                    device_id=device.device_id if device else None, on_progress=progress)
     print(file=sys.stderr)
     print(f"self-test {result.type}: {result.result.upper()}: {result.status}"
           + (f" (failing LBA {result.failing_lba})" if result.failing_lba is not None else ""))
-    report = check_device(args.device, device=device, device_type=args.device_type, thresholds=thresholds,
+    report = check_device(args.device, device=device, device_type=read.device_type, thresholds=thresholds,
                           store=None if args.no_record else station.store)
     _print_report(report, args.json)
     return 0 if result.result == "passed" else 1

@@ -110,7 +110,11 @@ def run_selftest(devnode: str, test: str = "short", *, device_type: str | None =
     interval = poll_seconds if poll_seconds is not None else POLL_SECONDS.get(test, 10.0)
     t0 = time.monotonic()
     with runner.collecting() as ev:
-        before = poll(devnode, device_type)
+        try:
+            before = poll(devnode, device_type)
+        except ParseError as exc:
+            raise DeviceError(f"cannot run a self-test on {devnode}: {exc.message}",
+                              hint="does the drive have SMART? try bench health DEVICE first") from exc
         if before.running:
             raise DeviceError(f"a self-test is already running on {devnode} "
                               f"({before.remaining_percent if before.remaining_percent is not None else '?'}% remaining)",
