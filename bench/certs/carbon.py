@@ -40,7 +40,7 @@ def category(cert: dict[str, Any]) -> str:
     for r in cert.get("records") or []:
         if r.get("kind") == "device.annotated" and r.get("payload", {}).get("category"):
             return str(r["payload"]["category"]).lower()
-    if str(cert.get("device_id", "")).startswith("p-") or "phone" in str(cert.get("covers", [{}])[-1].get("kind", "")):
+    if any(str(c.get("kind", "")).startswith("phone.") for c in cert.get("covers") or []):
         return "smartphone"
     media = str(cert.get("media", {}).get("media_type", ""))
     kind = next((r.get("payload", {}).get("device", {}).get("kind") for r in cert.get("records") or []

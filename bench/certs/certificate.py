@@ -40,6 +40,8 @@ _TECHNIQUES = {
     # Not IEEE 2883 sanitize operations, but media-erasing commands NIST 800-88 Rev. 1 Table A lists:
     "security_erase": "ATA Security Erase",
     "user_data_erase": "NVMe Format (User Data Erase)",
+    # Phones (assisted reset): crypto erase when storage is encrypted, else a factory reset (Clear only).
+    "factory_reset": "Factory Reset",
 }
 _MEDIA_TYPES = {
     "hdd": "Magnetic (hard disk drive)",
@@ -50,6 +52,7 @@ _MEDIA_TYPES = {
     "optical": "Optical",
     "virtual": "Virtual disk",
     "loop": "Virtual disk (loop device, test)",
+    "phone": "Flash memory (smartphone)",
 }
 DESTINATIONS = ("internal reuse", "external reuse", "recycling", "manufacturer", "other")
 
@@ -110,6 +113,35 @@ def _destination(result: str, annotation: dict | None, health: dict | None) -> d
             "source": "health.result" if grade else "default"}
 
 
+def _phone_as_wipe(p: dict, sp: dict) -> dict:
+    """A `phone.wipe.result` in the shape of a drive `wipe.result`: the confirmed assisted steps are the
+    steps, the post-reset checks are the verification (each check a section)."""
+    phone = p.get("phone") or sp.get("phone") or {}
+    method = p.get("method") or sp.get("method") or {}
+    checks = p.get("post_check") or []
+    confirmed = p.get("steps_confirmed") or []
+    result = str(p.get("result", ""))
+    steps = [{"name": c.get("step"), "technique": "confirmed_step", "tool": "technician", "status": "done",
+              "ended_at": c.get("confirmed_at")} for c in confirmed]
+    if result in PASSING:
+        steps.append({"name": "reset", "technique": method.get("technique"), "tool": "phone",
+                      "status": "done", "detail": method.get("why", "")})
+    return {
+        **p,
+        "device": {"vendor": phone.get("manufacturer"), "model": phone.get("model"),
+                   "serial": phone.get("serial") or phone.get("imei") or phone.get("handle"),
+                   "firmware": phone.get("os_version"), "kind": "phone", "transport": "usb",
+                   "size_bytes": phone.get("storage_bytes") or 0,
+                   "encryption": phone.get("encryption")},
+        "profile": {"name": f"assisted-{phone.get('platform', 'phone')}-reset", "method": method.get("method")},
+        "steps": steps,
+        "verification": {"mode": "post-check", "coverage_percent": None, "sections": len(checks),
+                         "mismatches": sum(1 for c in checks if not c.get("ok")), "first_mismatch_lba": None,
+                         "expected": "; ".join(str(c.get("check")) for c in checks)} if checks else {},
+        "hpa_dco": {"action": "not applicable"},
+    }
+
+
 def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
     """The certificate fields that follow from the records (dicts as `record_dict` makes).
 
@@ -125,6 +157,8 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
     started = next((r for r in records if r["kind"].endswith("wipe.started")
                     and r["payload"].get("job_id") == p.get("job_id")), None)
     sp = started["payload"] if started else {}
+    if res["kind"].startswith("phone."):
+        p = _phone_as_wipe(p, sp)
     annotation = _latest(records, "device.annotated", res["created_at"])
     ap = annotation["payload"] if annotation else {}
     asset = _latest(records, "asset.issued")
@@ -164,7 +198,8 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
             "wwn": str(device.get("wwn") or ""),
             "firmware": str(device.get("firmware") or ""),
             "asset_tag": str(p.get("asset_tag") or sp.get("asset_tag") or (asset or {}).get("payload", {}).get("asset_tag") or ""),
-            "media_type": _MEDIA_TYPES.get(str(device.get("kind")), f"Other ({device.get('kind') or 'unknown'})"),
+            "media_type": _MEDIA_TYPES.get(str(device.get("kind")), f"Other ({device.get('kind') or 'unknown'})")
+            + (f", storage {device['encryption']}" if device.get("encryption") else ""),
             "transport": str(device.get("transport") or ""),
             "source_device": str(ap.get("source_device") or "not recorded"),
             "classification": str(ap.get("classification") or "not stated by donor"),
@@ -181,7 +216,8 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
                       for s in steps],
             "tools": dict(sorted(tools.items())),
             "verification": {
-                "method": {"full": "full", "sample": "sampling"}.get(str(ver.get("mode")), "none recorded"),
+                "method": {"full": "full", "sample": "sampling", "post-check": "post-reset checks"}.get(
+                    str(ver.get("mode")), "none recorded"),
                 "coverage_percent": ver.get("coverage_percent"),
                 "sections": ver.get("sections"),
                 "mismatches": ver.get("mismatches"),

@@ -82,23 +82,25 @@ def select_results(store: Any, sel: Selection) -> list[Record]:
     (a re-wipe supersedes an earlier failure; --all-attempts lists every one)."""
     if not (sel.device or sel.batch or sel.since):
         raise CertificateError("say what to export: --device ID, --batch REF or --since DATE")
-    results = store.records(kind="wipe.result", since=sel.since, until=sel.until, newest_first=False)
+    every = sorted(store.records(kind="wipe.result", since=sel.since, until=sel.until, newest_first=False)
+                   + store.records(kind="phone.wipe.result", since=sel.since, until=sel.until, newest_first=False),
+                   key=lambda r: r.seq)
+    results = every
     if sel.device:
         d = sel.device.strip()
-        results = [r for r in results if d in (r.device_id, r.payload.get("asset_tag"),
-                                               (r.payload.get("device") or {}).get("serial"))]
-        if not results:
-            # The aborted results written by recovery carry no asset tag/serial: find via asset records.
-            ids = {r.device_id for r in store.records(kind="asset.issued")
-                   if d in (r.payload.get("asset_tag"), r.payload.get("serial"))}
-            results = [r for r in store.records(kind="wipe.result", since=sel.since, until=sel.until,
-                                                newest_first=False) if r.device_id in ids]
+        # Aborted results written by recovery carry no asset tag or serial: match through asset records too.
+        ids = {r.device_id for r in store.records(kind="asset.issued")
+               if d in (r.payload.get("asset_tag"), r.payload.get("serial"))}
+        results = [r for r in every if r.device_id in ids or d in (
+            r.device_id, r.payload.get("asset_tag"), (r.payload.get("device") or {}).get("serial"),
+            (r.payload.get("phone") or {}).get("serial"), (r.payload.get("phone") or {}).get("imei"))]
     if sel.batch:
         annotated: dict[str | None, str] = {}
         for a in store.records(kind="device.annotated", newest_first=False):
             if a.payload.get("batch"):
                 annotated[a.device_id] = str(a.payload["batch"])
-        started = {r.payload.get("job_id"): r for r in store.records(kind="wipe.started")}
+        started = {r.payload.get("job_id"): r for r in store.records(kind="wipe.started")
+                   + store.records(kind="phone.wipe.started")}
         results = [r for r in results if sel.batch in (
             r.payload.get("batch"), (started.get(r.payload.get("job_id")) or r).payload.get("batch"),
             annotated.get(r.device_id))]

@@ -265,14 +265,17 @@ class CertificatePDF:
         self._kv("Tools and versions", ", ".join(f"{_t(k, 24)} {_t(v, 24)}" for k, v in list(tools.items())[:10])
                  + (f"; also ran: {', '.join(_t(t, 24) for t in seen[:10])}" if seen else ""), limit=300, max_lines=2)
         v = s.get("verification", {})
+        phone = v.get("method") == "post-reset checks"
         cov = v.get("coverage_percent")
         self._kv("Verification", "none recorded" if v.get("method") in (None, "none recorded") else f"{_t(v.get('method'))}" + (f", {cov:g}% coverage" if isinstance(cov, (int, float)) else "")
-                 + (f", {v.get('sections')} sections" if v.get("sections") else "")
-                 + f", {v.get('mismatches') if v.get('mismatches') is not None else '?'} mismatches"
+                 + (f", {v.get('sections')} {'checks' if phone else 'sections'}" if v.get("sections") else "")
+                 + f", {v.get('mismatches') if v.get('mismatches') is not None else '?'} "
+                 + ("failed" if phone else "mismatches")
                  + (f" (first at LBA {v.get('first_mismatch_lba')})" if v.get("first_mismatch_lba") is not None else "")
-                 + (f", expected {_t(v.get('expected'), 30)}" if v.get("expected") else ""))
+                 + (f", {'checked' if phone else 'expected'} {_t(v.get('expected'), 60)}" if v.get("expected") else ""))
         h = s.get("hpa_dco", {})
-        self._kv("HPA / DCO", "not recorded" if h.get("action") in (None, "not recorded") else f"HPA {'found' if h.get('hpa_present') else 'not found'}, "
+        self._kv("HPA / DCO", _t(h.get("action"), 40) if h.get("action") in (None, "not recorded", "not applicable")
+                 else f"HPA {'found' if h.get('hpa_present') else 'not found'}, "
                  f"DCO {'found' if h.get('dco_present') else 'not found'}; action: {_t(h.get('action'), 40)}")
         self._kv("Bytes written / verified", f"{_size(s.get('bytes_written'))} / {_size(s.get('bytes_verified'))}")
         errs = s.get("errors", {})

@@ -135,3 +135,42 @@ def test_firmware_techniques_as_the_engine_names_them(station, technique, tool, 
     assert body["result"] == "passed"
     assert body["sanitisation"]["method"] == "Purge" and body["sanitisation"]["techniques"] == [name]
     assert body["media"]["media_type"].startswith("Flash memory (NVMe")
+
+
+def _iphone(**over):
+    from bench.phones.model import Phone
+
+    base = dict(platform="ios", handle="00008110-001A2B3C4D5E801E", state="ready", manufacturer="Apple",
+                model="iPhone13,2", serial="F2LXK0ABCDEF", os_version="17.5.1", storage_bytes=128_000_000_000,
+                encryption="encrypted", activation_lock="off", setup_complete=True)
+    base.update(over)
+    return Phone(**base)
+
+
+@pytest.mark.parametrize("finish", ["passed", "failed", "aborted"])
+def test_phone_reset_certificate_from_the_real_workflow(station, finish):
+    from bench.certs import carbon
+    from bench.phones.workflow import PhoneReset
+
+    reset = PhoneReset(station, _iphone())
+    reset.start(donor="NHS Trust", batch="NHS-7")
+    for step in reset.steps:
+        reset.confirm(step.id)
+    if finish == "aborted":
+        rec = reset.abort("phone unplugged")
+    else:
+        rec = reset.finish(after=_iphone(state="untrusted", setup_complete=finish == "failed"))
+    body = _body(station, rec)
+    assert body["result"] == finish
+    assert body["media"]["serial"] == "F2LXK0ABCDEF" and body["media"]["vendor"] == "Apple"
+    assert body["media"]["media_type"] == "Flash memory (smartphone), storage encrypted"
+    assert body["sanitisation"]["method"] == ("Purge" if finish == "passed" else "Purge (not completed)")
+    assert body["donor"] == "NHS Trust" and body["batch"] == "NHS-7"
+    if finish == "passed":
+        assert body["sanitisation"]["techniques"] == ["Cryptographic Erase"]
+        assert body["sanitisation"]["verification"]["method"] == "post-reset checks"
+        assert body["sanitisation"]["verification"]["mismatches"] == 0
+        assert carbon.category(body) == "smartphone"
+    else:
+        assert body["sanitisation"]["techniques"] == []
+        assert body["destination"]["destination"] == "other"
