@@ -244,18 +244,22 @@ class BenchAdapter:
                              clean_text(cfg.printer, 40), printer_state, load)
 
     def printer_state(self) -> str:
+        """One or two words for the status bar; never raises (a dead printer is a state)."""
         try:
-            labels = optional_module("bench.labels", "Labels")
+            printers = optional_module("bench.labels.printers", "Label printing")
         except NotAvailable:
             return "labels n/a"
-        fn = getattr(labels, "printer_state", None) or getattr(labels, "printer_status", None)
-        if fn is None:
-            return "ready" if self.config.printer == "preview" else "unknown"
         try:
-            st = fn(self.station)
-            return clean_text(st if isinstance(st, str) else getattr(st, "state", st), 30)
+            st = printers.printer_status(self.config.printer, data_dir=self.station.data_dir, timeout=1.0)
         except BenchError as exc:
             return clean_text(exc.message, 30)
+        if not st.reachable:
+            return "unreachable"
+        if st.paper == "out":
+            return "paper out"
+        if st.cover_open:
+            return "cover open"
+        return "ready" if st.ready else clean_text(st.detail or "not ready", 30)
 
     # -- devices ------------------------------------------------------------------------------
     def enumerate(self) -> list[Device]:
@@ -275,18 +279,20 @@ class BenchAdapter:
         return fn(callback)
 
     def health(self, device: Device) -> tuple[str, list[str]]:
-        """(grade, reasons) for a drive."""
-        mod = optional_module("bench.health", "Health grading")
-        fn = _attr(mod, ("read_health", "assess", "check_device", "grade_device"), "Health grading")
-        out = fn(device, store=self.station.store) if _accepts(fn, "store") else fn(device)
-        grade, reasons = _unpack_health(out)
-        return clean_text(grade, 12), [clean_text(r, 200) for r in reasons]
+        """(grade, reasons) for a drive, recorded as `health.result`."""
+        check = optional_module("bench.health.check", "Health grading")
+        report = check.check_device(device.devnode, device=device, store=self.station.store)
+        reasons = list(getattr(report.assessment, "reasons", ()) or ())
+        return clean_text(report.grade, 12), [clean_text(r, 200) for r in reasons]
 
     def selftest(self, device: Device, kind: str = "short") -> str:
-        mod = optional_module("bench.health", "SMART self-test")
-        fn = _attr(mod, ("start_selftest", "selftest", "run_selftest", "self_test"), "SMART self-test")
-        out = fn(device, kind, store=self.station.store) if _accepts(fn, "store") else fn(device, kind)
-        return clean_text(out if isinstance(out, str) else f"{kind} self-test started", 120)
+        """Run a SMART self-test to its end (minutes: call it from a worker)."""
+        mod = optional_module("bench.health.selftest", "SMART self-test")
+        res = mod.run_selftest(device.devnode, kind, store=self.station.store, device_id=device.device_id)
+        text = f"{kind} self-test {res.result}"
+        if res.status:
+            text += f": {res.status}"
+        return clean_text(text, 160)
 
     def history(self, device: Device, limit: int = 50) -> list[Any]:
         return self.station.store.records(device_id=device.device_id, limit=limit)
@@ -321,7 +327,7 @@ class BenchAdapter:
             if self._engine is None:
                 mod = optional_module("bench.wipe.engine", "The wipe engine")
                 cls = _attr(mod, ("Engine",), "The wipe engine")
-                engine = cls(self.station, max_parallel=self.config.wipe.max_parallel)
+                engine = cls(self.station, max_parallel=self.config.wipe.max_parallel)  # type: ignore[operator]
                 engine.subscribe(self.bridge)
                 self._engine = engine
             return self._engine
@@ -352,29 +358,56 @@ class BenchAdapter:
     def cancel(self, job_id: str) -> None:
         self.engine().cancel(job_id)
 
-    def shutdown(self) -> None:
+    def running_jobs(self) -> list[Any]:
+        if self._engine is None:
+            return []
+        return [j for j in self._engine.jobs() if j.state != "finished"]
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel running wipes and wait for their `aborted` results to be recorded."""
         eng = self._engine
-        for name in ("shutdown", "close", "stop"):
-            fn = getattr(eng, name, None) if eng is not None else None
-            if callable(fn):
-                try:
-                    fn()
-                except Exception:  # noqa: BLE001 - best effort on exit
-                    pass
-                return
+        if eng is None:
+            return
+        try:
+            eng.cancel_all()
+            eng.wait_all(timeout=timeout)
+        except Exception:  # noqa: BLE001 - best effort on exit; the next start closes open jobs
+            pass
 
     # -- labels -------------------------------------------------------------------------------
-    def print_label(self, device: Device) -> str:
-        labels = optional_module("bench.labels", "Label printing")
-        fn = _attr(labels, ("print_label", "print_device_label", "enqueue"), "Label printing")
-        out = fn(self.station, device)
-        return clean_text(out if isinstance(out, str) else "label sent to the printer", 120)
+    def asset_tag(self, device: Device) -> str:
+        from bench.store import assets
+
+        prefix = assets.asset_prefix(self.config.station_id, self.config.asset_prefix)
+        tag, _ = assets.issue(self.station.store, device.device_id, prefix,
+                              {"kind": device.kind, "vendor": clean_text(device.vendor), "model": clean_text(device.model),
+                               "serial": clean_text(device.serial)})
+        return tag
+
+    def print_label(self, device: Device, record_uuid: str = "") -> str:
+        """Queue and print the device's label (a wipe result's, when given). A printer that
+        does not answer leaves the label queued and raises PrinterError saying so."""
+        from bench.errors import PrinterError
+
+        queue = optional_module("bench.labels.queue", "Label printing")
+        if record_uuid:
+            out = queue.print_label(self.station, record_uuid=record_uuid)
+        else:
+            out = queue.print_label(self.station, asset_tag=self.asset_tag(device))
+        if not out.printed:
+            raise PrinterError(f"label not printed: {clean_text(out.error, 200)}",
+                               hint=out.hint or "it stays queued and prints when the printer is back")
+        where = f" (preview {out.preview})" if out.preview else ""
+        return f"label {out.job.asset_tag} printed{where}"
 
     def preview_label(self, device: Device) -> Any:
-        """A PNG path (or PIL image) of the device's label."""
-        labels = optional_module("bench.labels", "Label preview")
-        fn = _attr(labels, ("preview_label", "preview", "render_preview"), "Label preview")
-        return fn(self.station, device)
+        """The device's label as a PNG path (nothing queued, nothing recorded)."""
+        queue = optional_module("bench.labels.queue", "Label preview")
+        tag = self.asset_tag(device)
+        out_dir = self.station.data_dir / "previews"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path, _layout = queue.preview_label(self.station, out_dir / f"{tag}.png", asset_tag=tag)
+        return str(path)
 
     # -- supervisor ---------------------------------------------------------------------------
     def check_pin(self, pin: str) -> bool:
@@ -431,21 +464,3 @@ class BenchAdapter:
         mod = optional_module("bench.phones", "Phone assisted reset")
         fn = _attr(mod, ("reset_steps", "assisted_reset_steps", "steps"), "Phone assisted reset")
         return [clean_text(s if isinstance(s, str) else getattr(s, "text", s), 300) for s in fn(phone)]
-
-
-def _accepts(fn: Callable[..., Any], name: str) -> bool:
-    import inspect
-
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _unpack_health(out: Any) -> tuple[str, list[str]]:
-    if isinstance(out, tuple) and len(out) == 2:
-        health, grade = out
-        if isinstance(grade, str):
-            return grade, list(getattr(health, "reasons", ()) or ())
-        return str(getattr(grade, "grade", grade)), list(getattr(grade, "reasons", ()) or ())
-    return str(getattr(out, "grade", "unknown")), list(getattr(out, "reasons", ()) or ())

@@ -144,10 +144,12 @@ async def test_selftest_on_a_device_without_smart_says_what_to_do(app_factory, l
     async with app.run_test(size=(120, 34)) as pilot:
         await add(app, pilot, dev)
         await pilot.press("t")
-        await wait_for(pilot, lambda: notifications(app))
-        note = notifications(app)[-1]
-        assert dev.devnode in note or "self-test" in note.lower()
-        assert "Traceback" not in note
+        await wait_for(pilot, lambda: len(notifications(app)) >= 2, timeout=30, what="self-test answer")
+        started, answer = notifications(app)[:2]
+        assert "self-test starting" in started
+        # A loop device has no SMART: the technician is told so and what to try, no traceback.
+        assert "cannot run a self-test" in answer and "What to do:" in answer, answer
+        assert "Traceback" not in answer
 
 
 async def test_supervisor_pin_rejects_wrong_and_opens_with_right(app_factory):
@@ -227,3 +229,62 @@ async def test_phone_screen_lists_steps_or_says_why_not(app_factory):
         await pilot.press("f")  # finishing without confirmed steps records nothing
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops):
+    from bench.detect.guard import check
+
+    dev = describe(loops(size=16 << 20, fill="random"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
+        assert row.wipeable, row.why_not
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfilePicker))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWipe))
+        await pilot.press(*confirm_code(dev), "enter")
+        job = await wait_for(pilot, lambda: row.job, what="job started")
+        await wait_for(pilot, lambda: row.job.result, timeout=60, what="wipe finished")
+        assert row.job.result == "passed", (row.job.result, row.job.reason, notifications(app))
+        results = station.store.records(kind="wipe.result", device_id=dev.device_id)
+        assert results and results[0].payload["result"] == "passed"
+        assert results[0].uuid == job.record_uuid
+        with open(dev.devnode, "rb") as f:
+            assert f.read(1 << 20) == bytes(1 << 20)  # really zeroed
+
+
+async def test_cancel_a_running_wipe(app_factory, station, loops):
+    from bench.detect.guard import check
+
+    dev = describe(loops(size=256 << 20, fill="sparse"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
+        app.main.start_wipes([row], "nist-clear")
+        await wait_for(pilot, lambda: row.job, what="job started")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: row.job.result, timeout=60, what="wipe finished")
+        assert row.job.result == "aborted", (row.job.result, row.job.reason)
+        assert row.flagged  # an unfinished wipe stays on screen until acknowledged
+        await pilot.press("k")
+        assert not row.flagged
+
+
+async def test_auto_mode_wipes_a_newly_inserted_drive_and_prints_its_label(app_factory, station, loops):
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfilePicker))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.auto_profile == "nist-clear")
+        dev = describe(loops(size=16 << 20, fill="random"), use_tools=False)
+        # The monitor's path: a hot-plug 'add' carrying the described device.
+        app.main.post_message(m.HotplugEvent("add", dev))
+        row = await wait_for(pilot, lambda: app.main.table.rows_by_dev.get(dev.devnode))
+        await wait_for(pilot, lambda: row.job and row.job.result, timeout=60, what="auto wipe finished")
+        assert app.main.table.rows_by_dev[dev.devnode].job.result == "passed"
+        printed = await wait_for(pilot, lambda: station.store.records(kind="label.printed"), what="label")
+        assert printed[0].device_id == dev.device_id
+        # Devices that were already there when auto was armed are left alone.
+        assert len(station.store.records(kind="wipe.started")) == 1

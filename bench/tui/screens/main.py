@@ -248,7 +248,7 @@ class MainScreen(Screen):
             self.notify(f"{ev.devnode}: wipe {job.result}: {job.reason or 'no reason given'}",
                         title="Wipe failed", severity="error", timeout=10, markup=False)
         elif ev.job_id in self._auto_jobs and row is not None:
-            self.print_label(row.device)
+            self.print_label(row.device, ev.record_uuid)
 
     # -- actions ------------------------------------------------------------------------------
     def _current(self) -> DeviceRow | None:
@@ -344,6 +344,7 @@ class MainScreen(Screen):
 
     @work(thread=True, group="selftest", exit_on_error=False)
     def run_selftest(self, device: Device) -> None:
+        self.post_message(m.ActionDone(f"{device.devnode}: SMART short self-test starting (about 2 minutes)"))
         try:
             self.post_message(m.ActionDone(f"{device.devnode}: {self.adapter.selftest(device)}"))
         except Exception as exc:  # noqa: BLE001
@@ -355,9 +356,9 @@ class MainScreen(Screen):
             self.print_label(row.device)
 
     @work(thread=True, group="label", exit_on_error=False)
-    def print_label(self, device: Device) -> None:
+    def print_label(self, device: Device, record_uuid: str = "") -> None:
         try:
-            self.post_message(m.ActionDone(f"{device.devnode}: {self.adapter.print_label(device)}"))
+            self.post_message(m.ActionDone(f"{device.devnode}: {self.adapter.print_label(device, record_uuid)}"))
         except Exception as exc:  # noqa: BLE001 - a dead printer is a message, not a crash
             self.post_message(m.ActionFailed(translate(exc), "label"))
 
