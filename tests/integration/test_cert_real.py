@@ -156,3 +156,32 @@ def test_public_key_is_registered_or_queued(station):
     assert path == f"/v1/stations/{station.config.station_id}/key"
     assert body["public_key_pem"] == pem and auth == "Bearer tok"
     assert len(station.store.records(kind="station.key")) == 1
+
+
+def test_with_the_real_register_key_and_certificate_page_agree(tmp_path):
+    """The register helper's real service: the key PUT lands, and after a sync the QR target
+    (GET /v1/certificates/{uuid}) says every covered record is held and the key matches."""
+    import httpx
+
+    from bench.sync.client import sync_once
+    from tests.data.certs.records import add_wipe
+    from tests.helpers.register_server import RegisterProcess, database_url
+
+    with RegisterProcess.start(database_url("sqlite", tmp_path / "reg")) as reg:
+        cfg = configmod.Config(station_id="cert-st-1", data_dir=str(tmp_path / "bench"), register_url=reg.url,
+                               register_token=reg.token("cert-st-1"))
+        with open_station(config=cfg) as station:
+            env = ex.issue(station, add_wipe(station.store))
+            assert ex.register_public_key(station) == "registered"
+            report = sync_once(station)
+            assert report.error == "", report.error
+            uuid = env["certificate"]["certificate_uuid"]
+            page = httpx.get(f"{reg.url}/v1/certificates/{uuid}").json()
+            assert page["all_records_held"] is True and page["key_matches"] is True
+            assert page["station_key_fingerprint"] == env["signature"]["key_fingerprint_sha256"]
+            pem = httpx.get(f"{reg.url}/v1/stations/cert-st-1/key",
+                            headers={"accept": "application/x-pem-file"}).text
+    # the register's copy of the key pins the certificate
+    from bench.certs import verify as ver
+
+    assert ver.verify_bytes(json.dumps(env).encode(), "x", pinned_pem=pem).ok

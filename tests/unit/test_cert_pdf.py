@@ -120,3 +120,18 @@ def test_csv_neutralises_formulas(station):
     for cell in ("-1+2", "@SUM(A1)", "\tx", "\rx"):
         assert csvout.neutralise(cell).startswith("'"), cell
     assert csvout.neutralise(-5) == "-5" and csvout.neutralise("ok") == "ok"
+
+
+def test_logo_is_drawn_and_a_broken_logo_is_skipped(station, tmp_path):
+    from PIL import Image
+
+    env = ex.issue(station, add_wipe(station.store))
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (300, 100), (31, 58, 95)).save(logo)
+    station.config.organisation.logo = str(logo)
+    with pdfplumber.open(io.BytesIO(pdfmod.certificate_pdf(station.config, env))) as doc:
+        assert len(doc.pages[0].images) == 2  # the logo and the QR code
+    logo.write_bytes(b"not a png")
+    with pdfplumber.open(io.BytesIO(pdfmod.certificate_pdf(station.config, env))) as doc:
+        assert len(doc.pages[0].images) == 1
+        assert "Device Bank" in doc.pages[0].extract_text()
