@@ -189,12 +189,17 @@ def translate(exc: BaseException, u: PrinterURL, doing: str) -> PrinterError:
     if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
         return PrinterError(f"printer {where} dropped the connection while {doing}",
                             hint="check the cable or network; the label stays queued and is printed again")
-    if isinstance(exc, PermissionError):
+    errno = getattr(exc, "errno", None)
+    if isinstance(exc, PermissionError) or errno == 13:
         return PrinterError(f"no permission to use printer {where}",
                             hint="run bench as root, or add the bench user to the lp/dialout group")
-    if isinstance(exc, FileNotFoundError):
-        return PrinterError(f"printer {where} is not there ({exc.filename or u.target})", hint=_hint_for(u))
+    if isinstance(exc, FileNotFoundError) or errno == 2:
+        return PrinterError(f"printer {where} is not there ({getattr(exc, 'filename', None) or u.target})",
+                            hint=_hint_for(u))
     text = clean_text(str(exc).replace("\n", " "), 200)
+    if errno in (5, 19) or "Input/output error" in text or "No such device" in text:
+        return PrinterError(f"printer {where} went away while {doing} (unplugged or switched off)",
+                            hint=_hint_for(u) + " The label stays queued and prints when the printer is back.")
     return PrinterError(f"printer {where}: {doing} failed: {text or type(exc).__name__}", hint=_hint_for(u))
 
 
@@ -294,6 +299,7 @@ class EscposPrinter(Printer):
         try:
             self.dev.open()
         except Exception as exc:
+            self.close()
             raise translate(exc.__cause__ or exc.__context__ or exc, self.url, "connecting") from exc
         if self.dev.device is None:
             raise PrinterError(f"printer {self.url} could not be opened", hint=_hint_for(self.url))
@@ -312,7 +318,7 @@ class EscposPrinter(Printer):
             if self.url.scheme == "serial":
                 self.dev.device.write_timeout = self.timeout
         except Exception as exc:
-            self._open = False
+            self.close()
             raise translate(exc, self.url, "sending the label") from exc
 
     def _drain(self) -> None:
@@ -358,23 +364,25 @@ class EscposPrinter(Printer):
         except PrinterError:
             raise
         except Exception as exc:
-            self._open = False
+            self.close()
             raise translate(exc, self.url, "asking for its status") from exc
         return got[0] if got else None
 
     def close(self) -> None:
-        if not self._open:
-            return
+        """Close the link, also after a failure (a half-open device would otherwise be
+        flushed by python-escpos's __del__, which blocks or raises on a dead tty)."""
         self._open = False
+        if not self.dev._device:
+            return
         try:
             if self.url.scheme == "serial":
                 # Not python-escpos's close(): its flush() waits forever on a printer that stopped reading.
-                self.dev.device.close()
-                self.dev._device = False
+                self.dev._device.close()
             else:
                 self.dev.close()
         except Exception:  # closing a dead link: nothing left to do
-            self.dev._device = False
+            pass
+        self.dev._device = False
 
 
 def open_printer(url: str | PrinterURL, *, data_dir: str | Path = ".", profile: str = "default",
