@@ -8,6 +8,7 @@ import errno
 import os
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -63,7 +64,10 @@ def overwrite_pass(
     chunk: int = DEFAULT_CHUNK, buffer: AlignedBuffer | None = None, progress: Progress | None = None,
     cancelled: threading.Event | None = None, presence: Presence | None = None, on_io_error: str = "fail",
 ) -> PassResult:
-    """Write `pattern` over bytes [0, size) of the open O_DIRECT `fd` and fsync."""
+    """Write `pattern` over bytes [0, size) of the open O_DIRECT `fd` and fsync.
+
+    For prng the keystream of the next chunk is generated while the previous one is being
+    written (two buffers, one writer thread), so the pass runs at disk speed."""
     chunk = max(logical_block, chunk - chunk % logical_block)
     own = buffer is None
     buf = buffer or AlignedBuffer(chunk)
@@ -71,10 +75,38 @@ def overwrite_pass(
     value = patterns.fixed_byte(pattern)
     if value is not None:
         buf.fill_byte(value)
+    bufs = [buf, AlignedBuffer(chunk)] if stream is not None else [buf]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="wipe-write") if stream is not None else None
     result = PassResult("done")
     t0 = time.monotonic()
-    offset = 0
+    offset = 0  # bytes handed to the writer
+    pending: tuple[Future | None, memoryview, int] | None = None
+
+    def complete(item: tuple[Future | None, memoryview, int]) -> bool:
+        """Finish one chunk's write; False when the pass must stop (on_io_error = fail)."""
+        fut, view, off = item
+        try:
+            if fut is None:
+                _write_all(fd, view, off)
+            else:
+                fut.result()
+        except OSError as exc:
+            err = translate(exc, devnode, presence)
+            if isinstance(err, DeviceRemoved):
+                raise err from exc
+            _map_bad_blocks(fd, view, off, logical_block, result)
+            if on_io_error == "fail" and result.io_error_count:
+                result.status = "io_error"
+                result.detail = (f"write error at LBA {result.io_error_lbas[0]} "
+                                 f"({exc.strerror or exc}); stopped (profile: on_io_error = fail)")
+                return False
+        result.bytes_done = off + len(view)
+        if progress is not None:
+            progress(result.bytes_done)
+        return True
+
     try:
+        i = 0
         while offset < size:
             if cancelled is not None and cancelled.is_set():
                 result.status, result.detail = "cancelled", "cancelled by the operator"
@@ -82,33 +114,34 @@ def overwrite_pass(
             if presence is not None:
                 presence.check()
             n = min(chunk, size - offset)
+            b = bufs[i % len(bufs)]
             if stream is not None:
-                stream.fill(offset, buf.view, n)
-            view = buf.view[:n]
+                stream.fill(offset, b.view, n)  # overlaps the write still in flight
+            if pending is not None:
+                ok = complete(pending)
+                pending = None
+                if not ok:
+                    break
+            view = b.view[:n]
+            item = (pool.submit(_write_all, fd, view, offset) if pool is not None else None, view, offset)
+            if pool is None:
+                if not complete(item):
+                    break
+            else:
+                pending = item
+            offset += n
+            i += 1
+        if pending is not None:
+            item, pending = pending, None
+            complete(item)
+        if result.status == "done":
             try:
-                _write_all(fd, view, offset)
+                os.fsync(fd)
             except OSError as exc:
                 err = translate(exc, devnode, presence)
                 if isinstance(err, DeviceRemoved):
                     raise err from exc
-                _map_bad_blocks(fd, view, offset, logical_block, result)
-                if on_io_error == "fail" and result.io_error_count:
-                    result.status = "io_error"
-                    result.bytes_done = offset
-                    result.detail = (f"write error at LBA {result.io_error_lbas[0]} "
-                                     f"({exc.strerror or exc}); stopped (profile: on_io_error = fail)")
-                    return result
-            offset += n
-            result.bytes_done = offset
-            if progress is not None:
-                progress(offset)
-        try:
-            os.fsync(fd)
-        except OSError as exc:
-            err = translate(exc, devnode, presence)
-            if isinstance(err, DeviceRemoved):
-                raise err from exc
-            result.status, result.detail = "io_error", f"flushing the device failed: {exc.strerror}"
+                result.status, result.detail = "io_error", f"flushing the device failed: {exc.strerror}"
         if presence is not None and result.status == "done":
             presence.check(force=True)
         if result.status == "done" and result.io_error_count:
@@ -117,9 +150,14 @@ def overwrite_pass(
                              f"(first LBA {result.io_error_lbas[0]}); continued (profile: on_io_error = continue_and_warn)")
     except DeviceRemoved as exc:
         result.status, result.detail = "removed", f"device removed: {exc.message}"
-        result.bytes_done = offset
     finally:
+        if pending is not None and pending[0] is not None:
+            pending[0].exception()  # never free a buffer the writer thread still uses
+        if pool is not None:
+            pool.shutdown(wait=True)
         result.seconds = time.monotonic() - t0
+        for b in bufs[1:]:
+            b.close()
         if own:
             buf.close()
     return result

@@ -14,6 +14,7 @@ import os
 import random
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
@@ -130,14 +131,22 @@ def fingerprint(fd: int, locations: list[tuple[int, int]], *, devnode: str, pres
     return out
 
 
+def _same(a: memoryview, b: memoryview | bytes) -> bool:
+    """Fast equality without copies: memoryviews of format 'B' compare byte by byte in Python's
+    slow path, but cast to 8-byte words they compare at memory speed."""
+    if len(a) % 8 == 0 and len(a) == len(b):
+        return a.cast("Q") == memoryview(b).cast("Q")
+    return bytes(a) == bytes(b)
+
+
 class _Checker:
     """Compares what was read with what is expected, block by block only when a chunk differs."""
 
     def __init__(self, exp: Expectation, lb: int, chunk: int, result: VerifyResult) -> None:
-        self.exp, self.lb, self.result = exp, lb, result
+        self.exp, self.lb, self.chunk, self.result = exp, lb, chunk, result
         self.stream = PrngStream(exp.seed) if exp.kind == "prng" else None
         self.expected_buf = AlignedBuffer(chunk) if self.stream else None
-        self.const = bytes([exp.value]) * chunk if exp.kind == "byte" else b""
+        self.const = memoryview(bytes([exp.value]) * chunk) if exp.kind == "byte" else None
 
     def close(self) -> None:
         if self.expected_buf is not None:
@@ -149,26 +158,28 @@ class _Checker:
         if self.result.first_mismatch_lba is None or lba < self.result.first_mismatch_lba:
             self.result.first_mismatch_lba = lba
 
-    def _compare(self, got: bytes, want: bytes, offset: int) -> None:
-        if got == want:
+    def _compare(self, got: memoryview, want: memoryview, offset: int) -> None:
+        if _same(got, want):
             return
         lb = self.lb
-        for pos in range(0, len(got), lb):
-            if got[pos:pos + lb] != want[pos:pos + lb]:
+        g, w = bytes(got), bytes(want)
+        for pos in range(0, len(g), lb):
+            if g[pos:pos + lb] != w[pos:pos + lb]:
                 self._mismatch(offset + pos, 1)
 
-    def check(self, got: bytes, offset: int) -> None:
+    def check(self, got: memoryview, offset: int) -> None:
         n = len(got)
         kind = self.exp.kind
         if kind == "byte":
-            self._compare(got, self.const[:n] if n != len(self.const) else self.const, offset)
+            self._compare(got, self.const[:n], offset)
         elif kind == "prng":
             self.stream.fill(offset, self.expected_buf.view, n)
-            self._compare(got, self.expected_buf.bytes(n), offset)
+            self._compare(got, self.expected_buf.view[:n], offset)
         elif kind in ("uniform", "uniform-non-original"):
             if self.result.uniform_byte is None:
                 self.result.uniform_byte = got[0]
-            self._compare(got, bytes([self.result.uniform_byte]) * n, offset)
+                self.const = memoryview(bytes([got[0]]) * self.chunk)
+            self._compare(got, self.const[:n], offset)
         if kind in ("non-original", "uniform-non-original"):
             before = (self.exp.fingerprints or {}).get(offset)
             if before is None:
@@ -200,37 +211,52 @@ def verify_device(
                                              sample_bytes=sample_bytes, seed=sample_seed)
         result.sections = min(sections, max(1, (size // lb) // max(per_section, 1)))
     result.locations = len(locs)
-    # Sampled blocks can be up to sample_bytes; full reads use chunk-sized pieces.
+    # Sampled blocks can be up to sample_bytes; full reads use chunk-sized pieces. Two buffers:
+    # the next piece is read (in a reader thread, GIL released) while this one is compared.
     piece = max(length for _, length in locs)
-    buf = AlignedBuffer(piece)
+    bufs = [AlignedBuffer(piece), AlignedBuffer(piece)]
     checker = _Checker(expectation, lb, piece, result)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="wipe-read")
     t0 = time.monotonic()
+    fut: Future | None = pool.submit(_read_all, fd, bufs[0].view[:locs[0][1]], locs[0][0]) if locs else None
     try:
-        for off, length in locs:
+        for k, (off, length) in enumerate(locs):
             if cancelled is not None and cancelled.is_set():
                 result.status, result.detail = "cancelled", "cancelled by the operator"
                 break
             if presence is not None:
                 presence.check()
             try:
-                _read_all(fd, buf.view[:length], off)
+                assert fut is not None
+                fut.result()
+                failed = None
             except OSError as exc:
-                err = translate(exc, devnode, presence)
+                failed = exc
+            fut = None
+            if k + 1 < len(locs):
+                nxt_off, nxt_len = locs[k + 1]
+                fut = pool.submit(_read_all, fd, bufs[(k + 1) % 2].view[:nxt_len], nxt_off)
+            if failed is not None:
+                err = translate(failed, devnode, presence)
                 if isinstance(err, DeviceRemoved):
-                    raise err from exc
+                    raise err from failed
                 result.io_error_count += 1
                 if len(result.io_error_lbas) < MAX_LISTED_LBAS:
                     result.io_error_lbas.append(off // lb)
                 continue
-            checker.check(buf.bytes(length), off)
+            checker.check(bufs[k % 2].view[:length], off)
             result.bytes_verified += length
             if progress is not None:
                 progress(result.bytes_verified)
     except DeviceRemoved as exc:
         result.status, result.detail = "removed", f"device removed: {exc.message}"
     finally:
+        if fut is not None:
+            fut.exception()  # never free a buffer the reader thread still fills
+        pool.shutdown(wait=True)
         checker.close()
-        buf.close()
+        for b in bufs:
+            b.close()
         result.seconds = time.monotonic() - t0
     result.coverage_percent = 100.0 * result.bytes_verified / size if size else 0.0
     if result.status == "done":
