@@ -252,9 +252,11 @@ _MAX = re.compile(r"max sectors\s*=\s*(\d+)/(\d+),\s*HPA is (enabled|disabled)")
 
 def parse_max_sectors(text: str) -> MaxSectors | None:
     """`hdparm -N`: " max sectors   = 1953525168/1953525168, HPA is disabled".
-    None when the device printed nothing useful (not ATA, or the command was refused)."""
+    None when the device printed nothing useful: not ATA, or the command was refused. On a
+    SCSI disk or a USB bridge hdparm prints "max sectors = 0/1, HPA is enabled" next to a
+    sense error and exits 0: that is not an HPA."""
     m = _MAX.search(text)
-    if not m:
+    if not m or ABORT_MARKER in text or int(m.group(2)) <= 1:
         return None
     return MaxSectors(current=int(m.group(1)), native=int(m.group(2)), hpa_enabled=m.group(3) == "enabled")
 
@@ -264,9 +266,11 @@ _DCO_REV = re.compile(r"DCO Revision:\s*(\S+)")
 
 
 def parse_dco_identify(text: str) -> DcoInfo | None:
-    """`hdparm --dco-identify`: the factory ("real") max sectors, None without DCO."""
+    """`hdparm --dco-identify`: the factory ("real") max sectors, None without DCO. A drive
+    that aborts DEVICE CONFIGURATION IDENTIFY still gets a decoded (all-zero) page printed,
+    "Real max sectors: 1", with exit 0: that is no DCO."""
     m = _DCO_REAL.search(text)
-    if not m:
+    if not m or ABORT_MARKER in text or int(m.group(1)) <= 1:
         return None
     rev = _DCO_REV.search(text)
     return DcoInfo(real_max_sectors=int(m.group(1)), revision=rev.group(1) if rev else "")

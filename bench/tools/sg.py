@@ -139,7 +139,7 @@ def parse_block_limits(text: str) -> BlockLimits:
 def parse_opcode_supported(text: str, rc: int) -> bool | None:
     """sg_opcodes for one opcode/service action: True supported, False not supported,
     None when the device cannot say (REPORT SUPPORTED OPERATION CODES itself refused)."""
-    if re.search(r"Command not supported|not supported \[", text):
+    if re.search(r"Command not supported|not supported \[|Command is not currently available", text):
         return False
     if rc == 0 and re.search(r"Command supported", text):
         return True

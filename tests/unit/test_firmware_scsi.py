@@ -100,3 +100,16 @@ def test_blkdiscard_unsupported(replay):
 def test_unknown_step(replay):
     with pytest.raises(EraseUnsupported):
         run_step("sg-format", SAS)
+
+
+def test_blkdiscard_real_usb_refusal_is_unsupported(replay):
+    replay.add("*blkdiscard -f /dev/sdx", Reply(stderr=data("sg/blkdiscard_rig_qemu_usb_unsupported.txt"), rc=1))
+    outcome, _, _ = run_step("blkdiscard", SATA)
+    assert outcome.status == "unsupported" and "Operation not supported" in outcome.detail
+
+
+def test_hpa_restore_on_scsi_garbage_is_unsupported(replay):
+    replay.add("hdparm -N /dev/sdx", Reply(data("hdparm/N_rig_qemu_scsi_garbage.txt")))
+    outcome, _, _ = run_step("hpa-restore", SATA)
+    assert outcome.status == "unsupported"
+    assert not any("--yes-i-know-what-i-am-doing" in c for c in replay.calls)

@@ -98,3 +98,22 @@ def test_argv():
     assert hdparm.set_max_sectors_argv("/dev/sdx", 100) == [
         "hdparm", "--yes-i-know-what-i-am-doing", "-N", "p100", "/dev/sdx"]
     assert hdparm.sanitize_argv("/dev/sdx", "block")[-2:] == ["--sanitize-block-erase", "/dev/sdx"]
+
+
+def test_qemu_sata_max_sectors_and_aborted_dco():
+    ms = hdparm.parse_max_sectors(read("N_rig_qemu_sata.txt"))
+    assert ms == hdparm.MaxSectors(current=65536, native=65536, hpa_enabled=False)
+    # the drive aborted DCO IDENTIFY; hdparm still decoded a page saying "Real max sectors: 1"
+    assert hdparm.parse_dco_identify(read("dco_identify_rig_qemu_sata_aborted.txt")) is None
+
+
+@pytest.mark.parametrize("name", ["N_rig_qemu_scsi_garbage.txt", "N_rig_qemu_usb_garbage.txt"])
+def test_max_sectors_on_non_ata_is_not_an_hpa(name):
+    # "max sectors = 0/1, HPA is enabled" with a sense error and exit 0
+    assert "HPA is enabled" in read(name)
+    assert hdparm.parse_max_sectors(read(name)) is None
+
+
+def test_sanitize_status_on_a_drive_without_sanitize():
+    s = hdparm.parse_sanitize_status(read("sanitize_status_rig_qemu_sata_unsupported.txt"))
+    assert not s.in_progress and not s.last_succeeded and not s.frozen

@@ -84,3 +84,13 @@ def test_devnode_split_and_status_text():
     assert nvme.sanitize_argv("/dev/nvme0", "overwrite", 0xDEADBEEF) == [
         "nvme", "sanitize", "/dev/nvme0", "--sanact=3", "--ovrpat=0xdeadbeef"]
     assert nvme.format_argv("/dev/nvme0n1", 1) == ["nvme", "format", "/dev/nvme0n1", "--ses=1", "--force"]
+
+
+def test_full_qemu_id_ctrl_id_ns_and_list():
+    c = nvme.parse_id_ctrl(read("id_ctrl_rig_qemu.json"))
+    assert c.serial == "RIGNV1" and c.sanicap == 0 and c.fna == 0 and c.format_supported and c.nn == 256
+    ns = nvme.parse_id_ns(read("id_ns_rig_qemu.json"))
+    assert ns.nsze == 65536 and ns.lba_bytes == 512 and ns.size_bytes == 32 * 1024 * 1024
+    listed = nvme.parse_list(read("list_rig_qemu.json"))
+    assert [(n.devnode, n.serial, n.nsid, n.size_bytes) for n in listed] == [
+        ("/dev/nvme0n1", "RIGNV1", 1, 33554432)]

@@ -50,3 +50,11 @@ def test_sanitize_argv_never_sg_format():
     assert sg.sanitize_argv("/dev/sdx", "crypto") == ["sg_sanitize", "--quick", "--early", "--crypto", "/dev/sdx"]
     assert "sg_format" not in {a for a in dir(sg) if a.startswith("format")}
     assert "FORMAT UNIT Complete" in read("format_rig_qemu_scsi_claims_success.txt")
+
+
+def test_opcodes_real_qemu_outputs():
+    # virtio scsi-hd refuses REPORT SUPPORTED OPERATION CODES itself: unknown
+    assert sg.parse_opcode_supported(read("opcodes_rig_qemu_scsi_rsoc_refused.txt"), 9) is None
+    # libata's SAT layer answers for SANITIZE block erase: "Command is not currently available"
+    assert sg.parse_opcode_supported(read("opcodes_rig_qemu_sata_sanitize_not_available.txt"), 0) is False
+    assert sg.parse_progress(read("requests_progress_rig_qemu_scsi_idle.txt")) is None
