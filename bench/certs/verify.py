@@ -186,14 +186,17 @@ def _check_content(cert: dict, rep: Report, store: Any) -> None:
     if good:
         rep.checks.append(f"{len(records)} embedded record hashes match")
     evidence = None
+    local_records: list[dict] | None = None
     if store is not None:
-        evidence = {}
+        evidence, local_records = {}, []
         for i, r in enumerate(records):
             local = store.get(str(r.get("uuid")))
             if local is None:
                 rep.warnings.append(f"records[{i}] {r.get('uuid')} is not in the local store (another station?)")
-                evidence = None
+                evidence, local_records = None, None
                 continue
+            if local_records is not None:
+                local_records.append(certmod.record_dict(local))
             if local.hash != r.get("hash"):
                 rep.fail(f"records[{i}] ({r.get('kind')} {r.get('uuid')}): the local store has hash "
                          f"{local.hash[:16]}…, the certificate claims {str(r.get('hash'))[:16]}…")
@@ -202,10 +205,11 @@ def _check_content(cert: dict, rep: Report, store: Any) -> None:
                 if sha256_hex(canonical_json(ev if ev is not None else [])) != local.evidence_sha256:
                     rep.fail(f"records[{i}] evidence in the local store does not match its hash")
                 evidence[local.uuid] = ev
-        if evidence is not None:
+        if evidence is not None and not any("the local store has hash" in p for p in rep.problems):
             rep.checks.append("the local store holds the same records")
     try:
-        derived = certmod.derive(records, evidence)
+        # With the store at hand its records are the truth to derive from; else the embedded ones.
+        derived = certmod.derive(local_records if local_records else records, evidence)
     except (CertificateError, KeyError, TypeError, AttributeError, ValueError) as exc:
         rep.fail(f"the certificate's records cannot be read back: {exc}")
         return

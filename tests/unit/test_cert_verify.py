@@ -113,10 +113,14 @@ def test_a_resigned_doctored_record_is_caught(tmp_path, station, signed):
     rec["payload"]["verification"]["mismatches"] = 0
     rec["payload"]["bytes_written"] = 1
     key = signmod.load_or_create_key(station.config)
-    rep = _check(json.dumps(signmod.seal(key, doctored["certificate"])).encode(), station)
-    assert not rep.ok
-    assert any("wipe.result" in p and "does not match its hash" in p for p in rep.problems)
-    assert any(p.startswith("sanitisation.bytes_written") for p in rep.problems)
+    raw = json.dumps(signmod.seal(key, doctored["certificate"])).encode()
+    for with_store in (station, None):
+        rep = _check(raw, with_store)
+        assert not rep.ok
+        assert any("wipe.result" in p and "does not match its hash" in p for p in rep.problems)
+    # without the store, the doctored record is what the fields are derived from: they disagree too
+    assert any(p.startswith("sanitisation.bytes_written: certificate says 1000204886016, its records say 1")
+               for p in rep.problems), rep.problems
 
 
 def test_store_disagreeing_with_the_certificate_is_reported(station, signed):
