@@ -176,13 +176,34 @@ def _load(text: str, what: str) -> Any:
 
 
 def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
     if isinstance(value, int):
         return value
     if isinstance(value, str):
-        return int(value, 0)
+        try:
+            return int(value, 0)
+        except ValueError as exc:
+            raise ParseError(f"nvme printed {clean_text(value, 40)!r} where a number belongs") from exc
     return 0
 
 
+def _guarded(what: str):
+    """Unexpected JSON shapes (a list for an object, a string for a table) are ParseErrors too."""
+    def wrap(parse):
+        def parse_guarded(*args, **kwargs):
+            try:
+                return parse(*args, **kwargs)
+            except (AttributeError, TypeError, IndexError, KeyError) as exc:
+                raise ParseError(f"nvme {what} JSON has an unexpected shape ({type(exc).__name__}: {exc})",
+                                 hint="check the nvme-cli version") from exc
+        parse_guarded.__name__ = parse.__name__
+        parse_guarded.__doc__ = parse.__doc__
+        return parse_guarded
+    return wrap
+
+
+@_guarded("id-ctrl")
 def parse_id_ctrl(text: str) -> IdCtrl:
     d = _load(text, "id-ctrl")
     if not isinstance(d, dict):
@@ -198,6 +219,7 @@ def parse_id_ctrl(text: str) -> IdCtrl:
     )
 
 
+@_guarded("id-ns")
 def parse_id_ns(text: str) -> IdNs:
     d = _load(text, "id-ns")
     flbas = _int(d.get("flbas", 0))
@@ -211,6 +233,7 @@ def parse_id_ns(text: str) -> IdNs:
 _STATUS_IN_TEXT = re.compile(r"^\((\d+)\)")
 
 
+@_guarded("sanitize-log")
 def parse_sanitize_log(text: str) -> SanitizeLog:
     """nvme-cli 2.x nests the log under the device name ({"nvme0": {...}}) and SSTAT as an
     object whose status is "(N) text"; 1.x printed a flat object with SSTAT as a number.
@@ -240,6 +263,7 @@ def parse_sanitize_log(text: str) -> SanitizeLog:
     return SanitizeLog(sprog=_int(d["sprog"]), status=status, global_erased=erased)
 
 
+@_guarded("list")
 def parse_list(text: str, rc: int = 0) -> list[ListedNamespace]:
     """`nvme list -o json`. rc 1 with "Failed to scan topology" (or empty output) means
     the machine has no NVMe at all: an empty list, not an error."""
