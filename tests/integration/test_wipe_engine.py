@@ -271,3 +271,25 @@ def test_purge_fallback_to_overwrite_is_recorded_as_clear(station, loops, tmp_pa
     assert out.payload["profile"]["method"] == "clear"
     assert "Clear, not Purge" in out.payload["warnings"][0]
     assert file_is(loops.backing(dev), 0)
+
+
+def test_full_data_disk_starts_no_job(tmp_path, loops):
+    """A real tiny filesystem (tmpfs, 16 MiB) as the data dir: below the store's free-space floor."""
+    from bench import config as configmod
+    from bench.errors import StoreFull
+    from bench.station import open_station
+
+    data = tmp_path / "small"
+    data.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(data)], check=True)
+    try:
+        cfg = configmod.Config(station_id="full-0001", data_dir=str(data), allow_loop=True)
+        dev = loops(8 * MIB)
+        original = sha(loops.backing(dev))
+        with open_station(config=cfg) as st:
+            with pytest.raises(StoreFull, match="no new work"):
+                Engine(st).start(dev, "nist-clear")
+            assert st.store.count() == 0 and not st.store.open_jobs()
+        assert sha(loops.backing(dev)) == original
+    finally:
+        subprocess.run(["umount", str(data)], check=False)
