@@ -49,6 +49,8 @@ def _print_report(report, as_json: bool) -> None:
     print(f"grade: {a.grade.upper()}  (confidence {a.confidence})")
     for reason in a.reasons:
         print(f"  - {clean_text(reason, 200)}")
+    for note in a.notes:
+        print(f"  note: {clean_text(note, 200)}")
     if a.checked:
         print(f"checked: {clean_text('; '.join(a.checked), 400)}")
     if h is not None:

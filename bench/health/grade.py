@@ -6,11 +6,15 @@ The grade is the worst of all findings. Thresholds live in bench/data/health_thr
 
 Confidence says how much of the picture was read:
   high    every key fact for this kind of drive was read
-  medium  one or two key facts missing, or some SMART commands failed
+  medium  one or two key facts missing
   low     no overall SMART verdict, or most key facts missing
   none    no SMART data at all -> grade "unknown"
 A drive is only ever "good" with high confidence: otherwise it is at best "fair", with the
 reason naming what could not be read.
+
+A finding whose rule grade is "good" is a note (`Assessment.notes`), e.g. smartctl exit bit 2
+under -x: some optional log could not be read, which says nothing about the media when every
+key fact was read (a missing key fact is its own finding).
 """
 
 from __future__ import annotations
@@ -157,12 +161,14 @@ class Assessment:
     reasons: tuple[str, ...]  # every finding below "good", worst first
     findings: tuple[Finding, ...]
     checked: tuple[str, ...] = ()  # facts that were read and are fine
+    notes: tuple[str, ...] = ()  # findings that do not lower the grade (rule set to "good")
     missing: tuple[str, ...] = ()  # key facts that could not be read
     thresholds: str = "built-in"
 
     def to_dict(self) -> dict[str, Any]:
         return {"grade": self.grade, "confidence": self.confidence, "reasons": list(self.reasons),
                 "findings": [f.__dict__.copy() for f in self.findings], "checked": list(self.checked),
+                "notes": list(self.notes),
                 "missing": list(self.missing), "thresholds": self.thresholds}
 
 
@@ -210,7 +216,7 @@ def _confidence(h: Health, missing: tuple[str, ...]) -> str:
         return "none"
     if h.smart_passed is None or h.exit_status.has("open_failed") or len(missing) >= 3:
         return "low"
-    if missing or h.exit_status.has("smart_command_failed"):
+    if missing:
         return "medium"
     return "high"
 
@@ -327,7 +333,7 @@ def grade(h: Health, thresholds: Thresholds | None = None) -> Assessment:
                                 "ata_error_log_count"))
     if h.exit_status.has("smart_command_failed"):
         findings.append(Finding(_rule(t, "smart_command_failed"),
-                                "some SMART commands failed (smartctl exit bit 2): the data may be incomplete",
+                                "some SMART commands failed (smartctl exit bit 2): an optional log may be missing",
                                 "smart_command_failed"))
 
     worst = max((f.grade for f in findings), key=_RANK.__getitem__, default="good")
@@ -338,4 +344,6 @@ def grade(h: Health, thresholds: Thresholds | None = None) -> Assessment:
     ordered = sorted(findings, key=lambda f: -_RANK[f.grade])
     return Assessment(grade=worst, confidence=confidence,
                       reasons=tuple(f.reason for f in ordered if f.grade != "good"),
-                      findings=tuple(ordered), checked=tuple(checked), missing=missing, thresholds=t.origin)
+                      findings=tuple(ordered), checked=tuple(checked),
+                      notes=tuple(f.reason for f in ordered if f.grade == "good"), missing=missing,
+                      thresholds=t.origin)

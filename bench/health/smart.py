@@ -335,6 +335,10 @@ def health_from(data: Mapping[str, Any]) -> Health:
         spare = get_int(data, *nvme, "available_spare")
         spare_thresh = get_int(data, *nvme, "available_spare_threshold")
         spare_source = "NVMe available_spare" if spare is not None else ""
+        if spare == 0 and spare_thresh == 0:
+            # 0 % spare with a 0 % threshold is a controller that does not fill the field in
+            # (QEMU's emulated NVMe does this), not a drive out of spare blocks.
+            spare, spare_thresh, spare_source = None, None, "NVMe available_spare not reported (0 with threshold 0)"
     elif protocol == "ATA":
         life_used, life_source = _ata_wear(data, attrs)
         spare, spare_thresh, spare_source = _ata_spare(attrs)

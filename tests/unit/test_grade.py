@@ -35,10 +35,7 @@ NAMED = [
         "NVMe critical warning bit 4: volatile memory backup device failed",
     ]),
     ("smartctl_exporter-ST3500418AS_12.json", "fail", "high", ["reallocated sectors: 304"]),
-    ("scrutiny-smart-megaraid1.json", "fail", "medium", [
-        "reallocated sectors: 387",
-        "some SMART commands failed (smartctl exit bit 2): the data may be incomplete",
-    ]),
+    ("scrutiny-smart-megaraid1.json", "fail", "high", ["reallocated sectors: 387"]),
     ("smartctl_exporter-SEAGATE_ST373453LC_26.json", "fail", "high", [
         "grown defects: 260", "uncorrected read/write/verify errors: 536", "power-on hours: 102880",
     ]),
@@ -60,6 +57,12 @@ NAMED = [
     ("telegraf-nvme.json", "good", "high", []),
     ("telegraf-scsi_extended.json", "good", "high", []),
     ("telegraf-usb.json", "good", "high", []),
+    # smartctl exit bit 2 (an optional -x log failed) with every key fact read: a note, not a lower grade
+    ("telegraf-megaraid.json", "good", "high", []),
+    # the QEMU rig's emulated drives: honest about what the emulation does not report
+    ("local-rig-sata-hdd-x.json", "fair", "medium", [
+        "incomplete SMART data: could not read pending sectors (SMART 197)"]),
+    ("local-rig-nvme-x.json", "fair", "medium", ["incomplete SMART data: could not read available spare"]),
 ]
 
 
@@ -68,6 +71,15 @@ def test_named_drives(name: str, expected: str, confidence: str, reasons: list[s
     a = graded(name)
     assert (a.grade, a.confidence) == (expected, confidence)
     assert list(a.reasons) == reasons
+
+
+def test_exit_bit_2_is_a_note() -> None:
+    a = graded("telegraf-megaraid.json")
+    assert a.notes == ("some SMART commands failed (smartctl exit bit 2): an optional log may be missing",)
+    strict = load_thresholds()
+    strict = type(strict)(counters=strict.counters, rules={**strict.rules, "smart_command_failed": "fair"},
+                          nvme_critical_warning=strict.nvme_critical_warning)
+    assert graded("telegraf-megaraid.json", thresholds=strict).grade == "fair"
 
 
 def test_good_drive_lists_what_was_checked() -> None:

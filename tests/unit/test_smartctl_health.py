@@ -150,3 +150,19 @@ def test_wrong_types_are_named(mutate, words: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_health(json.dumps(data))
     assert words in info.value.message
+
+
+def test_qemu_rig_sata_hdd() -> None:
+    h = health("local-rig-sata-hdd-x.json")
+    assert (h.identity.model, h.identity.serial, h.identity.rotation_rate) == ("RIG SATA HDD", "H5SATA0001", 7200)
+    assert h.smart_passed is True and h.reallocated_sectors == 0 and h.pending_sectors is None
+    assert h.exit_status.bits == ("smart_command_failed",)  # -x asks for GP logs the emulation lacks
+    assert h.self_tests == () and h.self_test_polling_minutes == {"short": 2, "extended": 54}
+    assert h.temperature_c == 31
+
+
+def test_qemu_rig_nvme_spare_not_reported() -> None:
+    h = health("local-rig-nvme-x.json")
+    assert h.identity.model == "QEMU NVMe Ctrl" and h.identity.rotation_rate == 0
+    assert h.spare_percent is None and "not reported" in h.spare_source
+    assert h.life_used_percent == 0 and h.nvme_critical_warning == 0 and h.nvme_media_errors == 0

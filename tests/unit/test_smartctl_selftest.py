@@ -138,3 +138,27 @@ def test_timeout_aborts(replay) -> None:
     replay.add(ABORT, ACCEPTED)
     result = selftest.run_selftest("/dev/sdb", device_type="sat", timeout_minutes=0, sleep=lambda s: None)
     assert result.result == "aborted" and "no result after" in result.status
+
+
+def _rig(name: str) -> Reply:
+    return Reply(stdout=(DATA / name).read_text(), rc=0)
+
+
+def test_qemu_sata_short_test_real_sequence(replay) -> None:
+    # Captured in the QEMU rig: the emulated drive finishes a short test at once, so the
+    # first poll already shows the new log entry (the test is never seen running).
+    replay.add("smartctl --json=c -c -l selftest /dev/sda",
+               [_rig("local-rig-sata-c-before.json"), _rig("local-rig-sata-c-after.json")])
+    replay.add("smartctl --json=c -t short /dev/sda", _rig("local-rig-sata-t-short.json"))
+    result = selftest.run_selftest("/dev/sda", "short", sleep=lambda s: None)
+    assert (result.result, result.status, result.lifetime_hours, result.polls) == (
+        "passed", "Completed without error", 4660, 1)
+
+
+def test_nvme_self_test_log_not_in_smartctl_7_3_json(replay) -> None:
+    # smartctl 7.3 starts NVMe self-tests but prints their log only as text: say so, do not guess.
+    replay.add("smartctl --json=c -c -l selftest /dev/nvme0n1", _rig("local-rig-nvme-c.json"))
+    replay.add("smartctl --json=c -t short /dev/nvme0n1", _rig("local-rig-nvme-t-short.json"))
+    result = selftest.run_selftest("/dev/nvme0n1", "short", sleep=lambda s: None)
+    assert result.result == "unknown" and result.polls == 3
+    assert result.status == "this smartctl does not report the self-test log as JSON"
