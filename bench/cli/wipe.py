@@ -50,6 +50,18 @@ def _confirm(device, plan) -> bool:
     return answer.strip().casefold() == want.casefold()
 
 
+def _recognised(node: str) -> str:
+    """One line about a wipe marker on the device ('' when there is none); reads only."""
+    from bench.errors import BenchError
+    from bench.wipe import marker
+
+    try:
+        seen = marker.recognise(node)
+    except (BenchError, OSError):
+        return ""
+    return "" if seen.marker is None else seen.detail
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     import sys
@@ -86,7 +98,15 @@ def run(args: argparse.Namespace) -> int:
                     print(f"{node}: {exc}", file=sys.stderr)
                     failures += 1
                     continue
-                print(plan.to_json() if args.json else plan.format_text(device))
+                seen = _recognised(node)
+                if args.json:
+                    data = plan.to_dict()
+                    data["marker"] = seen
+                    print(json.dumps(data, indent=2))
+                else:
+                    print(plan.format_text(device))
+                    if seen:
+                        print(f"  marker: {clean_text(seen, 400)}")
                 failures += 0 if plan.runnable else 1
             return 1 if failures else 0
 

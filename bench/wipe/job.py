@@ -359,7 +359,8 @@ class JobRunner:
         step = Step("marker", "marker", "bench", "profile asks for a signed wipe marker at the last LBA")
         fields = {"station_id": ctx.config.station_id, "job_id": ctx.job_id,
                   "profile": ctx.profile.name, "method": ctx.plan.method, "date": started,
-                  "device_id": self.device.device_id}
+                  "device_id": self.device.device_id,
+                  "content": f"prng:{self.last_seed}" if self.last_pattern == "prng" else self.last_pattern}
         key = sign.load_or_create_key(ctx.config)
         data = markermod.encode(fields, key, self.device.logical_block)
         if self.fd is None or self.presence is None:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from bench.wipe.blockio import AlignedBuffer
 
 MAGIC = b"BENCH-WIPE-MARKER\x00v1\x00"
-MARKER_FIELDS = ("station_id", "job_id", "profile", "method", "date", "device_id")
+MARKER_FIELDS = ("station_id", "job_id", "profile", "method", "date", "device_id", "content")
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
@@ -89,6 +89,64 @@ def write(fd: int, size: int, block: int, data: bytes) -> int:
     finally:
         buf.close()
     return offset // block
+
+
+def expectation_of(found: Marker) -> Any:
+    """What the rest of a marked device must read as: the last pass's pattern ("prng:SEED" for PRNG)."""
+    from bench.wipe import patterns
+    from bench.wipe.verify import Expectation
+
+    content = str(found.fields.get("content", ""))
+    if content.startswith("prng:"):
+        return Expectation("prng", seed=content[5:])
+    if patterns.is_valid(content) and content != "prng":
+        return Expectation("byte", value=patterns.fixed_byte(content))
+    return Expectation("uniform")
+
+
+@dataclass(frozen=True)
+class Recognition:
+    marker: Marker | None
+    sampled_ok: bool
+    detail: str
+
+
+def recognise(devnode: str, *, sections: int = 1000, per_section: int = 2) -> Recognition:
+    """Is this drive already wiped by a bench? A valid signed marker at the last LBA and a NIST
+    sample of the rest reading as the marker's recorded content. Reads only."""
+    from bench.wipe import blockio
+    from bench.wipe.verify import verify_device
+
+    fd = blockio.open_direct(devnode, write=False)
+    try:
+        size = blockio.device_size(fd)
+        block = _logical_block(fd)
+        found = read(fd, size, block)
+        if found is None:
+            return Recognition(None, False, "no wipe marker")
+        if not found.valid:
+            return Recognition(found, False, f"wipe marker present but not trustworthy: {found.problem}")
+        res = verify_device(fd, size - block, expectation_of(found), devnode=devnode, mode="sample",
+                            logical_block=block, sections=sections, per_section=per_section,
+                            sample_seed=os.urandom(8).hex())
+        who = f"wiped by station {found.fields.get('station_id')} on {found.fields.get('date')} " \
+              f"({found.fields.get('profile')}, job {found.fields.get('job_id')})"
+        if res.passed:
+            return Recognition(found, True, f"{who}; sampled check of {res.locations} locations matches")
+        return Recognition(found, False, f"{who}, but the sampled check fails: {res.detail}")
+    finally:
+        os.close(fd)
+
+
+def _logical_block(fd: int) -> int:
+    import fcntl
+    import struct as st
+
+    BLKSSZGET = 0x1268
+    try:
+        return st.unpack("i", fcntl.ioctl(fd, BLKSSZGET, st.pack("i", 0)))[0]
+    except OSError:
+        return 512
 
 
 def read(fd: int, size: int, block: int) -> Marker | None:

@@ -216,10 +216,17 @@ def test_marker_written_after_pass_and_recognised_by_verify_only(station, loops,
     raw = loops.backing(dev).read_bytes()[-512:]
     found = markermod.decode(raw)
     assert found.valid and found.fields["job_id"] == out.job_id and found.fields["profile"] == "clear-marked"
+    seen = markermod.recognise(dev)
+    assert seen.sampled_ok and "wiped by station test-station-0001" in seen.detail
     check = engine.wait(engine.start(dev, "verify-only"), 30)
     assert check.result == "passed_with_warnings"
     assert "wipe marker" in check.payload["warnings"][0]
     assert check.payload["verification"]["coverage_percent"] < 100
+    with open(loops.backing(dev), "r+b") as f:  # someone wrote to the drive since it was marked
+        f.seek(32 * MIB)
+        f.write(b"x" * (8 * MIB))
+    later = markermod.recognise(dev)
+    assert later.marker.valid and not later.sampled_ok and "sampled check fails" in later.detail
 
 
 class StandInFirmware:

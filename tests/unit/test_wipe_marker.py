@@ -5,7 +5,7 @@ from bench.wipe import marker
 
 FIELDS = {"station_id": "st-1", "job_id": "5b0f7c1e-8a61-4d1b-9a0e-0c1f9d7e2a11", "profile": "nist-clear",
           "method": "clear", "date": "2026-11-23T00:00:00.000+00:00",
-          "device_id": "d-0123456789abcdef0123456789abcdef"}
+          "device_id": "d-0123456789abcdef0123456789abcdef", "content": "prng:" + "ab" * 32}
 
 
 def key(tmp_path):
