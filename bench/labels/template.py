@@ -152,6 +152,10 @@ def _block(file: str, index: int, data: Any) -> Block:
         for name in names:
             if name not in FIELDS:
                 raise _fail(f"{where}.{text_key}", f"unknown field {{{name}}} (fields: {', '.join(FIELDS)})")
+        try:
+            text.format(**{name: "x" for name in FIELDS})
+        except (ValueError, KeyError, IndexError) as exc:
+            raise _fail(f"{where}.{text_key}", f"cannot be filled in: {exc}") from None
         kw["text"] = text
     elif kind == "text":
         raise _fail(f"{where}.text", "missing (a text block needs the text to print)")

@@ -28,6 +28,9 @@ def _tpl(**blocks) -> dict:
 @pytest.mark.parametrize("data, key, words", [
     (_tpl(text="Model {modle}"), "block[0].text", "unknown field {modle}"),
     (_tpl(text="{model.__class__}"), "block[0].text", "unknown field"),
+    (_tpl(text="{}"), "block[0].text", "unknown field {}"),
+    (_tpl(text="{model:%}"), "block[0].text", "cannot be filled in"),
+    (_tpl(text="{model"), "block[0].text", "bad braces"),
     (_tpl(size="huge"), "block[0].size", "unknown size 'huge'"),
     (_tpl(size="9x1"), "block[0].size", "unknown size"),
     (_tpl(size=2), "block[0].size", "must be a string"),
