@@ -43,6 +43,19 @@ class BenchApp(App):
             text += f"\nWhat to do: {clean_text(error.hint, 300)}"
         self.notify(text, title=error.title, severity="error", timeout=12, markup=False)
 
+    async def action_quit(self) -> None:
+        running = self.adapter.running_jobs()
+        if not running:
+            self.exit()
+            return
+        from bench.tui.screens.quit import ConfirmQuit
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(ConfirmQuit(len(running)), answered)
+
     def action_supervisor(self) -> None:
         from bench.tui.screens.supervisor import PinScreen, SupervisorScreen
 

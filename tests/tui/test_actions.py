@@ -257,12 +257,16 @@ async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops):
 async def test_cancel_a_running_wipe(app_factory, station, loops):
     from bench.detect.guard import check
 
-    dev = describe(loops(size=256 << 20, fill="sparse"), use_tools=False)
+    dev = describe(loops(size=512 << 20, fill="sparse"), use_tools=False)
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
         app.main.start_wipes([row], "nist-clear")
         await wait_for(pilot, lambda: row.job, what="job started")
+        await pilot.press("q")  # quitting with a wipe running asks first
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is app.main)
         await pilot.press("c")
         await wait_for(pilot, lambda: row.job.result, timeout=60, what="wipe finished")
         assert row.job.result == "aborted", (row.job.result, row.job.reason)
