@@ -269,6 +269,35 @@ class Guest:
     def read_text(self, path: str, in_host: bool | None = None) -> str:
         return self.run(f"cat {shlex.quote(path)}", in_host=in_host).check().stdout
 
+    def disks(self) -> dict[str, list[str]]:
+        """Guest disk name -> identity strings (serials, wwid) read from sysfs, udev or not."""
+        out = self.run(_DISKS_SCRIPT, in_host=False).check().stdout
+        found: dict[str, list[str]] = {}
+        for line in out.splitlines():
+            name, _, ids = line.partition("|")
+            found[name] = ids.split()
+        return found
+
+    def devnode(self, drive: Drive, nsid: int = 1) -> str:
+        """/dev/... of `drive` in the guest (namespace `nsid` for NVMe), found by its serial."""
+        for name, ids in sorted(self.disks().items()):
+            if not any(i == drive.serial or i.endswith(drive.serial) for i in ids):
+                continue
+            if isinstance(drive, Nvme) and not name.endswith(f"n{nsid}"):
+                continue
+            return f"/dev/{name}"
+        raise RigError(f"no disk with serial {drive.serial} in the guest: {self.disks()}")
+
+    def nvme_ctrl(self, drive: Nvme) -> str:
+        """/dev/nvmeN: the controller character device of `drive`."""
+        out = self.run("grep -l . /sys/class/nvme/nvme*/serial | while read f; do "
+                       "echo \"$(cat $f) ${f%/serial}\"; done", in_host=False).check().stdout
+        for line in out.splitlines():
+            serial, _, path = line.strip().rpartition(" ")
+            if serial.strip() == drive.serial:
+                return "/dev/" + path.rsplit("/", 1)[1]
+        raise RigError(f"no NVMe controller with serial {drive.serial}: {out}")
+
     def _readline(self, deadline: float) -> str:
         assert self._cmd is not None
         self._cmd.settimeout(max(0.1, deadline - time.monotonic()))
@@ -334,6 +363,25 @@ class Guest:
     def qmp(self, command: str, **arguments: Any) -> Any:
         assert self._qmp is not None
         return self._qmp.execute(command, **arguments)
+
+
+_DISKS_SCRIPT = r"""
+for b in /sys/block/sd* /sys/block/nvme*n*; do
+  [ -e "$b" ] || continue
+  n=${b##*/}
+  case $n in nvme*c*) continue;; esac
+  s=""
+  for f in device/serial device/wwid device/vpd_pg80; do
+    [ -r "$b/$f" ] && s="$s $(strings -n 4 "$b/$f" 2>/dev/null)"
+  done
+  d=$(readlink -f "$b")
+  while [ "$d" != /sys ] && [ -n "$d" ]; do
+    [ -r "$d/serial" ] && s="$s $(cat "$d/serial")"
+    d=${d%/*}
+  done
+  echo "$n|$s"
+done
+"""
 
 
 def _b64(lines: list[str]) -> str:
