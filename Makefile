@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 # poppler, postgresql, nwipe for the benchmark), and what builds the venv.
 APT_PACKAGES := hdparm nvme-cli smartmontools sg3-utils util-linux fdisk e2fsprogs udev \
 	socat tmux adb libimobiledevice-utils usbmuxd \
-	qemu-system-x86 busybox-static cpio zstd kmod \
+	qemu-system-x86 busybox-static cpio zstd kmod dmsetup \
 	poppler-utils postgresql systemd nwipe python3-venv fonts-dejavu-core
 
 .PHONY: run test setup apt venv
