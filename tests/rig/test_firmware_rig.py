@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import shlex
+from dataclasses import dataclass
 
 import pytest
 
-from tests.rig import Guest, MiB, Nvme, Sata
+from tests.rig import Guest, MiB, Nvme, Sata, Scsi, Usb
 
 pytestmark = pytest.mark.rig
 
@@ -33,6 +34,18 @@ result["commands"] = [{"argv": list(c.argv), "rc": c.rc, "out": c.stdout + c.std
 print(json.dumps(result))
 '''
 
+PROBE_SCRIPT = r'''
+import dataclasses, json, sys
+from bench.model import Device
+from bench.wipe.capabilities import probe
+out = {}
+for arg in sys.argv[1:]:
+    devnode, transport = arg.split("=")
+    dev = Device(devnode=devnode, name=devnode.rsplit("/", 1)[1], kind="ssd", transport=transport, size_bytes=1)
+    out[transport] = dataclasses.asdict(probe(dev))
+print(json.dumps(out))
+'''
+
 SIZE = 32 * MiB
 
 
@@ -51,16 +64,28 @@ def _all_zero(path) -> bool:
     return True
 
 
+@dataclass
+class Rig:
+    g: Guest
+    nvme: Nvme
+    sata: Sata
+    scsi: Scsi
+    usb: Usb
+
+
 @pytest.fixture(scope="module")
 def guest():
     nvme = Nvme(serial="RIGFWNVME01", size=SIZE, fill="random")
     sata = Sata(serial="RIGFWSATA01", size=SIZE, fill="random")
-    with Guest(drives=[nvme, sata], mode="host", files={"fw_step.py": STEP_SCRIPT.encode()}) as g:
-        yield g, nvme, sata
+    scsi = Scsi(serial="RIGFWSCSI01", size=SIZE)
+    usb = Usb(serial="RIGFWUSB01", size=SIZE)
+    files = {"fw_step.py": STEP_SCRIPT.encode(), "probe.py": PROBE_SCRIPT.encode()}
+    with Guest(drives=[nvme, sata, scsi, usb], mode="host", files=files) as g:
+        yield Rig(g, nvme, sata, scsi, usb)
 
 
 def test_nvme_format_user_data_zeroes_the_backing_image(guest):
-    g, nvme, _ = guest
+    g, nvme = guest.g, guest.nvme
     devnode = g.devnode(nvme)
     assert not _all_zero(nvme.image)
     result = _step(g, devnode, "nvme-format-user-data", "nvme")
@@ -73,7 +98,7 @@ def test_nvme_format_user_data_zeroes_the_backing_image(guest):
 
 
 def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
-    g, nvme, _ = guest
+    g, nvme = guest.g, guest.nvme
     devnode = g.devnode(nvme)
     assert _step(g, devnode, "nvme-format-crypto", "nvme")["status"] == "unsupported"  # FNA 0
     result = _step(g, devnode, "nvme-sanitize-block", "nvme")
@@ -83,7 +108,7 @@ def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
 
 
 def test_sata_security_erase_aborted_with_exit_0_is_failed(guest):
-    g, _, sata = guest
+    g, sata = guest.g, guest.sata
     devnode = g.devnode(sata)
     plain = _step(g, devnode, "ata-security-erase", "sata")
     assert plain["status"] == "unsupported", plain  # QEMU's IDENTIFY has no Security section
@@ -93,3 +118,24 @@ def test_sata_security_erase_aborted_with_exit_0_is_failed(guest):
     assert set_pass and set_pass[0]["rc"] == 0 and "bad/missing sense data" in set_pass[0]["out"]
     assert "aborted by the drive" in forced["detail"]
     assert not _all_zero(sata.image)  # nothing was erased, and bench did not claim it was
+
+
+def test_probe_each_emulated_transport_with_the_real_tools(guest):
+    g = guest.g
+    nodes = {"nvme": g.devnode(guest.nvme), "sata": g.devnode(guest.sata), "scsi": g.devnode(guest.scsi),
+             "usb": g.devnode(guest.usb)}
+    args = " ".join(f"{node}={transport}" for transport, node in nodes.items())
+    r = g.run(f'cd "$RIG_REPO" && python /tmp/probe.py {args}', timeout=300).check()
+    caps = json.loads(r.stdout.strip().splitlines()[-1])
+    nv = caps["nvme"]
+    assert nv["protocol"] == "nvme" and nv["nvme"]["nsid"] == 1 and nv["nvme"]["format_supported"]
+    assert not nv["nvme"]["sanitize_block"] and not nv["nvme"]["fna_crypto_supported"]
+    sa = caps["sata"]
+    assert sa["protocol"] == "ata" and sa["ata_security"] is None and sa["passthrough"]
+    assert sa["ata_sanitize"] == {"supported": False, "crypto_scramble": False, "block_erase": False, "overwrite": False}
+    sc = caps["scsi"]
+    assert sc["protocol"] == "scsi" and sc["scsi"]["supported"] is False and sc["hpa"] is None
+    assert any("SANITIZE support unknown" in n for n in sc["notes"])
+    us = caps["usb"]
+    assert us["protocol"] == "usb" and not us["passthrough"] and us["ata_security"] is None
+    assert any("does not pass ATA commands" in n for n in us["notes"])
