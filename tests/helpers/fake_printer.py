@@ -97,6 +97,7 @@ class NetworkPrinter:
         self.sessions.append(rec)
         conn.settimeout(0.2)
         total = 0
+        tail = b""
         with conn:
             while not self._stop.is_set():
                 try:
@@ -114,8 +115,10 @@ class NetworkPrinter:
                     return
                 total += len(chunk)
                 rec.chunks.append(chunk)
-                reply = answer_queries(chunk, self.state)
+                tail = (tail + chunk)[-6:]  # a query may arrive split across reads
+                reply = answer_queries(tail, self.state)
                 if reply:
+                    tail = b""
                     conn.sendall(reply)
 
     def close(self) -> None:
@@ -165,9 +168,11 @@ class SerialPrinter:
 
     def _serve(self) -> None:
         total = 0
+        tail = b""
         while not self._stop.is_set():
             try:
-                chunk = self.port.read(65536)
+                # read what is there (at least 1 byte, 0.1 s timeout): read(65536) would sit out the timeout
+                chunk = self.port.read(max(self.port.in_waiting, 1))
             except Exception:  # the pty went away (unplugged)
                 return
             if not chunk:
@@ -178,8 +183,10 @@ class SerialPrinter:
                 return
             total += len(chunk)
             self.received.chunks.append(chunk)
-            reply = answer_queries(chunk, self.state)
+            tail = (tail + chunk)[-6:]  # a query may arrive split across reads
+            reply = answer_queries(tail, self.state)
             if reply:
+                tail = b""
                 self.port.write(reply)
 
     def unplug(self) -> None:
