@@ -71,6 +71,9 @@ def create_app(storage: Storage, *, max_body: int = DEFAULT_MAX_BODY,
     async def post_records(request: Request) -> Response:
         station = await authenticate(request)
         body = await read_body(request, max_body)
+        if b"\\u0000" in body or b"\x00" in body:
+            raise ApiError(400, "records must not contain NUL characters", "bench strips them from device strings; "
+                           "check the station's version")
         try:
             doc = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -160,7 +163,26 @@ def create_app(storage: Storage, *, max_body: int = DEFAULT_MAX_BODY,
         Route("/v1/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
-    return Starlette(routes=routes, exception_handlers={ApiError: api_error})
+    return RejectNul(Starlette(routes=routes, exception_handlers={ApiError: api_error}))
+
+
+class RejectNul:
+    """PostgreSQL text cannot hold NUL bytes (psycopg raises DataError mid-request), and no
+    legitimate path, query or record contains one: refuse such requests with a clear 400."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:  # routes, state, ... of the wrapped app
+        return getattr(self.app, name)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            raw = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
+            if b"\x00" in raw or b"%00" in raw or "\x00" in scope.get("path", ""):
+                await ApiError(400, "NUL characters are not allowed in paths or queries").response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _parse_key(body: bytes) -> tuple[str, str]:
