@@ -102,3 +102,12 @@ def test_status_of_printers_without_hardware(tmp_path: Path) -> None:
     assert not printer_status("file:///proc/nope/x.bin").ready
     assert not printer_status("lpt1").reachable
     assert isinstance(open_printer("preview", data_dir=tmp_path), PreviewPrinter)
+
+
+def test_absent_usb_printer_is_a_printer_error_not_a_traceback() -> None:
+    """No USB printer here (and none with this made-up id anywhere): a clear error and status."""
+    with pytest.raises(PrinterError) as err:
+        open_printer("usb://ffff:fff0", timeout=1.0).send(b"\x1b@")
+    assert "usb://ffff:fff0" in err.value.message and "lsusb" in err.value.hint
+    st = printer_status("usb://ffff:fff0")
+    assert not st.reachable and st.summary().startswith("unreachable")
