@@ -56,6 +56,11 @@ def requests_progress_argv(devnode: str) -> list[str]:
     return ["sg_requests", "--progress", devnode]
 
 
+def requests_argv(devnode: str) -> list[str]:
+    """REQUEST SENSE with the sense data decoded (where a failed sanitize shows)."""
+    return ["sg_requests", devnode]
+
+
 # --- parsed results ------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -157,7 +162,8 @@ _PROGRESS = re.compile(r"Progress indication:\s*([\d.]+)\s*%")
 
 
 def parse_progress(text: str) -> float | None:
-    """sg_requests --progress: 0..1 while an operation is in progress, else None."""
+    """sg_requests --progress ("Progress indication: 12.34% done"): 0..1 while an operation
+    is in progress; None when the sense data carries no progress (prints nothing, exit 0)."""
     m = _PROGRESS.search(text)
     return float(m.group(1)) / 100 if m else None
 

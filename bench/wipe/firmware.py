@@ -18,14 +18,15 @@ the drive aborted the erase). The engine still reads the media back afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from bench.errors import DeviceFrozen, EraseUnsupported, ParseError
+from bench.errors import DeviceFrozen, EraseUnsupported, ParseError, ToolMissing
 from bench.model import Device, clean_text
 from bench.tools import hdparm, nvme, sg
 from bench.tools.runner import Completed, run
@@ -57,6 +58,14 @@ def execute(step: str, device: Device, params: dict, *, progress: Callable[[floa
     """Run one firmware step on `device`. Raises DeviceFrozen when ATA security or
     sanitize is frozen (the technician must re-plug or suspend/resume the drive)."""
     ctx = _Ctx(device, dict(params or {}), progress, cancelled)
+    try:
+        return _dispatch(step, ctx)
+    except ToolMissing as exc:
+        # The engine moves on to the next alternative; the reason reaches the record.
+        return Outcome(UNSUPPORTED, f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
+
+
+def _dispatch(step: str, ctx: "_Ctx") -> Outcome:
     if step in ("ata-security-erase-enhanced", "ata-security-erase"):
         return _ata_security_erase(ctx, enhanced=step.endswith("enhanced"))
     if step.startswith("ata-sanitize-"):
@@ -152,6 +161,29 @@ class _Watch:
 
 # --- ATA security erase --------------------------------------------------------
 
+@contextlib.contextmanager
+def _estimated_progress(ctx: _Ctx, seconds: float | None) -> Iterator[None]:
+    """SECURITY ERASE UNIT reports no progress: while it runs, report elapsed time against
+    the drive's own estimate (capped below 1, so only the re-read state can complete it)."""
+    if not seconds:
+        yield
+        return
+    stop = threading.Event()
+    t0 = time.monotonic()
+
+    def tick() -> None:
+        while not stop.wait(min(max(ctx.poll, 0.5), 30.0)):
+            ctx.report(min(0.99, (time.monotonic() - t0) / seconds))
+
+    ticker = threading.Thread(target=tick, name="security-erase-progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+
+
 def _identify(ctx: _Ctx) -> hdparm.IdentifyInfo:
     c = run(hdparm.identify_argv(ctx.dev), timeout=30)
     return hdparm.parse_identify(_out(c))
@@ -194,7 +226,8 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
 
     minutes = (sec.enhanced_erase_minutes if enhanced else sec.erase_minutes) if sec else None
     default_timeout = (minutes or 120) * 60 * 1.5 + 300
-    c = run(hdparm.security_erase_argv(ctx.dev, password, enhanced), timeout=ctx.timeout(default_timeout))
+    with _estimated_progress(ctx, minutes * 60 if minutes else None):
+        c = run(hdparm.security_erase_argv(ctx.dev, password, enhanced), timeout=ctx.timeout(default_timeout))
     if c.timed_out:
         return Outcome(FAILED, f"{kind} did not finish within {ctx.timeout(default_timeout):g} s; the drive may still "
                        f"be erasing. DRIVE MAY BE LOCKED WITH PASSWORD {password!r}: unlock with "
@@ -258,18 +291,26 @@ def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
     if c.rc != 0 or hdparm.ABORT_MARKER in _out(c):
         return Outcome(FAILED, f"SANITIZE {action} refused (hdparm exit {c.rc}): {_tail(c)}")
     watch = _Watch(ctx, ctx.timeout(default))
+    unreadable = 0
     while True:
-        st = hdparm.parse_sanitize_status(_out(run(hdparm.sanitize_status_argv(ctx.dev), timeout=30)))
-        if not st.in_progress:
+        poll = run(hdparm.sanitize_status_argv(ctx.dev), timeout=30)
+        st = hdparm.parse_sanitize_status(_out(poll))
+        if poll.timed_out or not st.state:
+            unreadable += 1
+            if unreadable >= 3:
+                return Outcome(FAILED, f"sanitize status unreadable 3 times in a row: {_tail(poll)}")
+        elif not st.in_progress:
             if st.last_succeeded:
                 ctx.report(1.0)
                 return Outcome(DONE, f"ATA SANITIZE {action} completed without error")
-            return Outcome(FAILED, f"ATA SANITIZE {action}: drive is idle ({st.state or 'state unknown'}) and does "
+            return Outcome(FAILED, f"ATA SANITIZE {action}: drive is idle ({st.state}) and does "
                            "not report 'completed without error'")
+        else:
+            unreadable = 0
         if ctx.cancelled.is_set():
             return Outcome(FAILED, "cancel requested: ATA SANITIZE cannot be stopped; the drive keeps sanitizing "
                            "(even across power cycles) and stays unusable until it finishes")
-        reason = watch.check(st.progress)
+        reason = watch.check(st.progress if st.in_progress else None)
         if reason:
             return Outcome(FAILED, f"ATA SANITIZE {action} {reason}")
         ctx.sleep(ctx.poll)
@@ -385,14 +426,25 @@ def _scsi_sanitize(ctx: _Ctx, action: str) -> Outcome:
         return Outcome(FAILED, f"sg_sanitize {action} failed (exit {c.rc}): {start.message}")
     default = {"crypto": 600.0, "block": 3600.0}.get(action, max(3600.0, ctx.device.size_bytes / 50e6 * 3))
     watch = _Watch(ctx, ctx.timeout(default))
+    unreadable = 0
     while True:
         r = run(sg.requests_progress_argv(ctx.dev), timeout=30)
-        if sg.sanitize_failed_sense(_out(r)):
-            return Outcome(FAILED, f"SCSI SANITIZE {action} failed: {_tail(r)}")
-        value = sg.parse_progress(_out(r))
-        if value is None:
-            ctx.report(1.0)
-            return Outcome(DONE, f"SCSI SANITIZE {action} finished (no progress indication left, no failure sense)")
+        if r.rc != 0 or r.timed_out:
+            unreadable += 1
+            if unreadable >= 3:
+                return Outcome(FAILED, f"REQUEST SENSE failed 3 times in a row while sanitizing: {_tail(r)}")
+            value = None
+        else:
+            unreadable = 0
+            value = sg.parse_progress(_out(r))
+            if value is None:
+                # No progress indication left: the sanitize ended. How, the sense data says.
+                sense = run(sg.requests_argv(ctx.dev), timeout=30)
+                if sg.sanitize_failed_sense(_out(sense)):
+                    return Outcome(FAILED, f"SCSI SANITIZE {action} failed: {_tail(sense)}")
+                ctx.report(1.0)
+                return Outcome(DONE, f"SCSI SANITIZE {action} finished (no progress indication left, "
+                               "no failure in the sense data)")
         if ctx.cancelled.is_set():
             return Outcome(FAILED, "cancel requested: SCSI SANITIZE cannot be aborted; the device keeps "
                            "sanitizing and stays unusable until it finishes")

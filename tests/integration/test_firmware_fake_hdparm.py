@@ -31,10 +31,11 @@ def fake_drive(tmp_path, monkeypatch):
     return make
 
 
-def _run(step: str):
+def _run(step: str, seen: list[float] | None = None, **params):
     with runner.collecting() as ev:
-        outcome = firmware.execute(step, DRIVE, {"password": "pw1", "suspend_ok": False},
-                                   progress=lambda p: None, cancelled=threading.Event())
+        outcome = firmware.execute(step, DRIVE, {"password": "pw1", "suspend_ok": False, **params},
+                                   progress=(seen if seen is not None else []).append,
+                                   cancelled=threading.Event())
     return outcome, ev
 
 
@@ -64,3 +65,13 @@ def test_frozen_drive_raises_before_any_security_command(fake_drive):
         _run("ata-security-erase")
     assert "re-plug" in err.value.hint
     assert [c[0] for c in json.loads(state.read_text())["calls"]] == ["-I"]
+
+
+def test_progress_is_estimated_from_the_drive_while_the_erase_runs(fake_drive):
+    fake_drive(erase="ok", erase_seconds=2)
+    seen: list[float] = []
+    outcome, _ = _run("ata-security-erase", seen, poll_interval=0.5)
+    assert outcome.status == "done"
+    between = [p for p in seen if 0 < p < 1]
+    assert between, seen  # the 2 s erase against the drive's 24 min estimate
+    assert between == sorted(between) and max(between) < 0.01 and seen[-1] == 1.0

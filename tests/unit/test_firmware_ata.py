@@ -200,3 +200,22 @@ def test_sanitize_cancel_says_it_cannot_be_stopped(replay):
     replay.add("hdparm --yes-i-know-what-i-am-doing --sanitize-block-erase /dev/sdx", Reply(""))
     outcome, _, _ = run_step("ata-sanitize-block", SATA, cancel=cancel)
     assert outcome.status == "failed" and "cannot be stopped" in outcome.detail
+
+
+def test_sanitize_status_poll_timing_out_is_not_taken_for_idle(replay):
+    replay.add("hdparm -I /dev/sdx", Reply(I_SAN))
+    replay.add("hdparm --sanitize-status /dev/sdx", [Reply(ST_IDLE), _progress("0x1000"), Reply("", timed_out=True, rc=-9)])
+    replay.add("hdparm --yes-i-know-what-i-am-doing --sanitize-block-erase /dev/sdx", Reply(""))
+    outcome, _, _ = run_step("ata-sanitize-block", SATA)
+    assert outcome.status == "failed" and "unreadable 3 times" in outcome.detail
+
+
+def test_missing_hdparm_is_unsupported_with_the_package_name(replay):
+    from bench.errors import ToolMissing
+
+    def missing(argv):
+        raise ToolMissing("hdparm is not installed", hint="install it with: apt-get install hdparm")
+
+    replay.add("hdparm *", missing)
+    outcome, _, _ = run_step("ata-security-erase", SATA)
+    assert outcome.status == "unsupported" and "apt-get install hdparm" in outcome.detail

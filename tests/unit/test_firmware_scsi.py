@@ -29,8 +29,12 @@ def test_scsi_sanitize_reported_not_supported_is_not_tried(replay):
 def test_scsi_sanitize_polls_progress_to_done(replay):
     replay.add("sg_opcodes *", Reply(SUPPORTED))
     replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
-    replay.add("sg_requests --progress /dev/sdy", [Reply("    Progress indication: 10.00% done\n"),
-                                                   Reply("    Progress indication: 60.00% done\n"), Reply("")])
+    replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"),
+                                                   Reply("Progress indication: 60.00% done\n"),
+                                                   Reply(data("sg/requests_progress_rig_qemu_scsi_idle.txt"))])
+    replay.add("sg_requests /dev/sdy", Reply("Decode parameter data as sense data:\n Fixed format, current; "
+                                             "Sense key: No Sense\n Additional sense: No additional sense "
+                                             "information\n"))
     outcome, seen, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "done"
     assert seen == [0.0, 0.1, 0.6, 1.0]
@@ -39,11 +43,20 @@ def test_scsi_sanitize_polls_progress_to_done(replay):
 def test_scsi_sanitize_failed_sense(replay):
     replay.add("sg_opcodes *", Reply(SUPPORTED))
     replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
-    replay.add("sg_requests --progress /dev/sdy",
+    replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"), Reply("")])
+    replay.add("sg_requests /dev/sdy",
                Reply("Decode parameter data as sense data:\n Fixed format, current; Sense key: Medium Error\n"
                      " Additional sense: Sanitize command failed\n"))
     outcome, _, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "failed" and "Sanitize command failed" in outcome.detail
+
+
+def test_scsi_request_sense_failing_is_not_taken_for_done(replay):
+    replay.add("sg_opcodes *", Reply(SUPPORTED))
+    replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
+    replay.add("sg_requests --progress /dev/sdy", Reply("", timed_out=True, rc=-9))
+    outcome, _, _ = run_step("scsi-sanitize-crypto", SAS)
+    assert outcome.status == "failed" and "REQUEST SENSE failed 3 times" in outcome.detail
 
 
 def test_scsi_sanitize_stall(replay):
