@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=8750, help="port; 0 = any free one (printed) (default: %(default)s)")
     serve.add_argument("--max-body", type=int, default=16 * 1024 * 1024, metavar="BYTES",
                        help="largest request body accepted (default: %(default)s)")
+    serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (else plain HTTP, "
+                                                         "for use behind a TLS reverse proxy)")
+    serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
     token = sub.add_parser("token", help="station bearer tokens")
     tsub = token.add_subparsers(dest="token_action", required=True, metavar="ACTION")
     create = tsub.add_parser("create", help="create a token for a station (printed once, as the last line)")
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "serve":
         from bench.register.server import serve
 
-        serve(args.db, args.host, args.port, max_body=args.max_body)
+        serve(args.db, args.host, args.port, max_body=args.max_body, tls_cert=args.tls_cert, tls_key=args.tls_key)
         return 0
     from bench.register.storage import open_storage
 

@@ -46,7 +46,7 @@ def create_app(storage: Storage, *, max_body: int = DEFAULT_MAX_BODY,
         station = await run_in_threadpool(storage.station_for_token, token) if token else None
         if station is None:
             limiter.fail(address)
-            raise ApiError(401, "missing or unknown bearer token" if token is None or token else "missing token",
+            raise ApiError(401, "missing bearer token" if token is None else "unknown or revoked bearer token",
                            "create one with `bench register token create STATION` and put it in the "
                            "station's config as register_token", {"WWW-Authenticate": "Bearer"})
         return station

@@ -20,7 +20,7 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8750, *, max_body: int = DEFAULT_MAX_BODY,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", tls_cert: str | None = None, tls_key: str | None = None) -> None:
     import uvicorn
 
     storage = open_storage(db_url)
@@ -28,10 +28,11 @@ def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8750, *, max_
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
+    scheme = "https" if tls_cert else "http"
     # Tests and supervisors read this line to learn the port (port 0 = any free one).
-    print(f"listening on http://{shown}:{bound} (database: {storage.dialect})", flush=True)
+    print(f"listening on {scheme}://{shown}:{bound} (database: {storage.dialect})", flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_keep_alive=30, server_header=False)
+                            timeout_keep_alive=30, server_header=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -110,6 +110,8 @@ class Storage:
     def _tx(self) -> Iterator["_Tx"]:
         with self._lock:
             if self.dialect == "postgres":
+                if self._conn.closed or self._conn.broken:  # the server restarted: reconnect once
+                    self._conn = _connect_postgres(self.url)
                 with self._conn.transaction():
                     yield _Tx(self._conn, True)
                 return

@@ -133,6 +133,9 @@ class _Drain:
         except httpx.TimeoutException as exc:
             raise _Transient(f"the register did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise _Transient(f"the register's TLS certificate at {self.client.url} could not be verified "
+                                 "(a self-signed or wrong certificate; sync.verify_tls is on)") from exc
             raise _Transient(f"cannot reach the register at {self.client.url}: {exc or type(exc).__name__}") from exc
 
     def deliver(self, batch: list[Record]) -> None:

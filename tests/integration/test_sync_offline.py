@@ -155,3 +155,42 @@ def test_kill_9_of_bench_sync_mid_sync_loses_and_duplicates_nothing(register, tm
                                text=True, timeout=60)
         assert '"queued": 0' in shown.stdout and '"rejected": 0' in shown.stdout
         assert_same_records_on_both_sides(station, register)
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def test_tls_certificates_are_verified_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = _self_signed(tmp_path)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    with RegisterProcess.start(str(tmp_path / "register.db"), "--tls-cert", str(cert), "--tls-key", str(key)) as reg, \
+            _station(tmp_path, reg) as station:
+        assert reg.url.startswith("https://")
+        station.store.append("test.record", {"i": 1})
+        refused = sync_once(station, max_failures=1)
+        assert "could not be verified" in refused.error and refused.remaining == 1
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the device bank's own CA, trusted explicitly
+        trusted = sync_once(station)
+        assert (trusted.stored, trusted.error) == (1, "")
