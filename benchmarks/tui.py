@@ -1,0 +1,220 @@
+"""The bench screen under load, in a real pseudo-terminal (120x34).
+
+    .venv/bin/python benchmarks/tui.py [--jobs 16] [--rate 4] [--presses 40] [--json]
+
+The app runs in a child process on a pty, built by the same `make_app` the CLI uses, with
+`--jobs` wipe jobs emitting engine progress events (simulated: one thread per job calling the
+engine's subscriber, `--rate` events a second each, as bench.wipe.engine does from its
+worker threads). The parent measures, from the bytes the terminal receives:
+
+- time to first frame: process start -> the table header is on the terminal (target < 1.5 s);
+- key-press -> screen-update latency: a key written to the pty -> the first output showing its
+  effect (space: the row's selection mark; ctrl+p: the command palette), p50/p95 (target p95 < 100 ms);
+- CPU used by the app process while the jobs run (percent of one core);
+- RSS of the app process with the jobs running (target <= 400 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import json
+import os
+import pty
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# -- child: the app with simulated engine events ---------------------------------------------
+def child(config: str, jobs: int, rate: float) -> None:
+    from dataclasses import dataclass
+
+    from bench.model import Device, Verdict
+    from bench.station import open_station
+    from bench.tui import messages as m
+    from bench.tui.app import make_app
+
+    @dataclass
+    class Progress:
+        job_id: str
+        devnode: str
+        phase: str
+        bytes_done: int
+        bytes_total: int
+        throughput_bps: float
+        eta_seconds: float | None
+
+    station = open_station(config)
+    app = make_app(station, watch=False, scan=False)
+    total = 1_000_204_886_016
+
+    def simulate() -> None:
+        while getattr(app, "main", None) is None or not app.main.is_mounted:
+            time.sleep(0.01)
+        for i in range(jobs):
+            name = f"sd{chr(ord('b') + i)}" if i < 25 else f"sdz{i}"
+            dev = Device(devnode=f"/dev/{name}", name=name, kind="hdd", transport="sata", size_bytes=total,
+                         model="ST1000DM003-1SB102", serial=f"Z9A{i:05d}")
+            app.main.post_message(m.DeviceAppeared(dev, Verdict(dev.devnode, True), grade="good"))
+            app.main.post_message(m.JobStarted(dev.devnode, f"job-{i}", "nist-clear"))
+        stop = threading.Event()
+
+        def emit(i: int) -> None:
+            devnode = f"/dev/sd{chr(ord('b') + i)}" if i < 25 else f"/dev/sdz{i}"
+            done, bps = 0, 150e6 + i * 1e6
+            while not stop.is_set():
+                done = min(total, done + int(bps / rate))
+                app.adapter.bridge(Progress(f"job-{i}", devnode, "overwrite", done, total, bps, (total - done) / bps))
+                time.sleep(1 / rate)
+
+        for i in range(jobs):
+            threading.Thread(target=emit, args=(i,), daemon=True).start()
+
+    threading.Thread(target=simulate, daemon=True).start()
+    app.run()
+
+
+# -- parent: measure through the pty ---------------------------------------------------------
+class Terminal:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = bytearray()
+        self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.cond:
+                self.buf += data
+                self.cond.notify_all()
+
+    def mark(self) -> int:
+        with self.lock:
+            return len(self.buf)
+
+    def wait_for(self, needle: bytes, start: int, timeout: float = 10.0) -> float:
+        end = time.perf_counter() + timeout
+        with self.cond:
+            while needle not in self.buf[start:]:
+                left = end - time.perf_counter()
+                if left <= 0:
+                    raise TimeoutError(f"{needle!r} not seen within {timeout} s")
+                self.cond.wait(left)
+        return time.perf_counter()
+
+    def send(self, data: bytes) -> float:
+        t = time.perf_counter()
+        os.write(self.fd, data)
+        return t
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=4.0, help="progress events per second per job")
+    parser.add_argument("--presses", type=int, default=40)
+    parser.add_argument("--cpu-seconds", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--child", metavar="CONFIG", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.jobs, args.rate)
+        return 0
+
+    import psutil
+
+    from bench import config as configmod
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-tui-bench-"))
+    cfg = configmod.Config(station_id="bench-tui-0001", operator="Benchmark", data_dir=str(tmp / "data"))
+    conf = tmp / "config.toml"
+    conf.write_text(configmod.dumps(cfg))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["TERM"] = "xterm-256color"
+
+    t_start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 120, 0, 0))
+        os.execve(sys.executable, [sys.executable, __file__, "--child", str(conf), "--jobs", str(args.jobs),
+                                   "--rate", str(args.rate)], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 120, 0, 0))
+    term = Terminal(fd)
+    proc = psutil.Process(pid)
+    out: dict[str, object] = {"jobs": args.jobs, "events_per_second_per_job": args.rate}
+    try:
+        first = term.wait_for(b"Kind", 0, timeout=20)
+        out["first_frame_s"] = round(first - t_start, 3)
+        # All rows and progress on screen, then let it settle.
+        term.wait_for(b"150 MB/s", 0, timeout=20)
+        time.sleep(2.0)
+
+        cpu0, wall0 = proc.cpu_times(), time.perf_counter()
+        time.sleep(args.cpu_seconds)
+        cpu1, wall1 = proc.cpu_times(), time.perf_counter()
+        used = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+        out["cpu_percent_of_one_core"] = round(100 * used / (wall1 - wall0), 1)
+        out["rss_mb"] = round(proc.memory_info().rss / 1e6, 1)
+
+        space, palette = [], []
+        for _ in range(args.presses):
+            start = term.mark()
+            t = term.send(b" ")
+            space.append(term.wait_for("✓".encode(), start) - t)
+            time.sleep(0.15)
+            term.send(b" ")  # unselect again (untimed)
+            time.sleep(0.3)
+        for _ in range(max(5, args.presses // 4)):
+            start = term.mark()
+            t = term.send(b"\x10")  # ctrl+p
+            palette.append(term.wait_for(b"earch for", start) - t)  # the cursor styles the "S" apart
+            time.sleep(0.2)
+            term.send(b"\x1b")
+            time.sleep(0.6)  # Textual waits briefly to tell a lone Esc from an escape sequence
+        out["space_select_ms"] = {"p50": round(1000 * statistics.median(space), 1),
+                                  "p95": round(1000 * pct(space, 0.95), 1), "n": len(space)}
+        out["ctrl_p_palette_ms"] = {"p50": round(1000 * statistics.median(palette), 1),
+                                    "p95": round(1000 * pct(palette, 0.95), 1), "n": len(palette)}
+        out["rss_mb_end"] = round(proc.memory_info().rss / 1e6, 1)
+    finally:
+        try:
+            os.write(fd, b"q")
+            proc.wait(5)
+        except Exception:  # noqa: BLE001 - make sure the child is gone
+            proc.kill()
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"jobs: {args.jobs} at {args.rate}/s each (simulated engine events)")
+        print(f"time to first frame: {out['first_frame_s']} s   (target < 1.5 s)")
+        for key in ("space_select_ms", "ctrl_p_palette_ms"):
+            v = out[key]
+            print(f"{key:<20} p50 {v['p50']} ms  p95 {v['p95']} ms  (n={v['n']}; target p95 < 100 ms)")
+        print(f"app CPU while jobs run: {out['cpu_percent_of_one_core']} % of one core")
+        print(f"RSS with {args.jobs} jobs: {out['rss_mb']} MB (end {out['rss_mb_end']} MB; target <= 400 MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
