@@ -305,6 +305,10 @@ class EscposPrinter(Printer):
             raise PrinterError(f"printer {self.url} could not be opened", hint=_hint_for(self.url))
         if self.url.scheme == "serial":
             self.dev.device.write_timeout = self.timeout
+        elif self.url.scheme == "tcp":
+            # Status queries are 3-byte writes right after the label: without NODELAY, Nagle holds
+            # each one back until the previous data is acknowledged (~40 ms of delayed ACK).
+            self.dev.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._open = True
 
     def send(self, data: bytes) -> None:
