@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (else plain HTTP, "
                                                          "for use behind a TLS reverse proxy)")
     serve.add_argument("--tls-key", metavar="PEM", help="the certificate's private key")
+    serve.add_argument("--trust-proxy", default="", metavar="IPS",
+                       help="comma-separated reverse-proxy addresses whose X-Forwarded-For is believed "
+                            "(default: none; the failed-token limit counts per client address)")
     token = sub.add_parser("token", help="station bearer tokens")
     tsub = token.add_subparsers(dest="token_action", required=True, metavar="ACTION")
     create = tsub.add_parser("create", help="create a token for a station (printed once, as the last line)")
@@ -40,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "serve":
         from bench.register.server import serve
 
-        serve(args.db, args.host, args.port, max_body=args.max_body, tls_cert=args.tls_cert, tls_key=args.tls_key)
+        serve(args.db, args.host, args.port, max_body=args.max_body, tls_cert=args.tls_cert, tls_key=args.tls_key,
+              trust_proxy=args.trust_proxy)
         return 0
     from bench.register.storage import open_storage
 

@@ -20,7 +20,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8750, *, max_body: int = DEFAULT_MAX_BODY,
-          log_level: str = "warning", tls_cert: str | None = None, tls_key: str | None = None) -> None:
+          log_level: str = "warning", tls_cert: str | None = None, tls_key: str | None = None,
+          trust_proxy: str = "") -> None:
+    """Run until SIGTERM/SIGINT. `trust_proxy`: addresses of reverse proxies whose
+    X-Forwarded-For names the client (the failed-token limiter counts per client address);
+    empty = trust no header, so nobody can pose as another address."""
     import uvicorn
 
     storage = open_storage(db_url)
@@ -32,7 +36,8 @@ def serve(db_url: str | None, host: str = "127.0.0.1", port: int = 8750, *, max_
     # Tests and supervisors read this line to learn the port (port 0 = any free one).
     print(f"listening on {scheme}://{shown}:{bound} (database: {storage.dialect})", flush=True)
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_keep_alive=30, server_header=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+                            timeout_keep_alive=30, server_header=False, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
+                            proxy_headers=bool(trust_proxy), forwarded_allow_ips=trust_proxy or None)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
