@@ -7,10 +7,11 @@
                           until someone fixes the config; `requeue_failed` puts them back)
 
 Every printer operation has a timeout (~3 s), so `print_label` returns within seconds
-even for a dead printer; the TUI still calls it from a worker thread. A job being
-tried is leased by stamping its `updated_at`; `retry_pending` leaves jobs younger
-than `min_age` alone, so a periodic retry never prints a label another thread or
-process is printing right now.
+even for a dead printer; the TUI still calls it from a worker thread. A job being tried
+is leased: its `updated_at` is set LEASE_SECONDS into the future while it prints, and
+`retry_pending` only takes jobs whose `updated_at` is at least `min_age` in the past,
+so no other thread or process (the TUI's timer, `bench label retry`) prints it twice.
+A job whose printing process died is retried once the lease runs out.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from bench.labels.template import load_template
 from bench.model import clean_text
 from bench.store import Record, Store
 from bench.store.records import utc_now
+
+#: Longer than any one attempt can take (connect + status + a raster label at 9600 baud).
+LEASE_SECONDS = 60.0
 
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -96,19 +100,24 @@ def pending(store: Store) -> list[PrintJob]:
     return [_row(r) for r in store.query("SELECT * FROM print_jobs WHERE state = 'queued' ORDER BY id")]
 
 
+def _lease_until() -> str:
+    return (datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="microseconds")
+
+
 def enqueue(store: Store, fields: LabelFields, *, template: str, printer: str, copies: int = 1,
-            record_uuid: str | None = None) -> PrintJob:
-    """Queue one label (durable when this returns)."""
+            record_uuid: str | None = None, leased: bool = False) -> PrintJob:
+    """Queue one label (durable when this returns); `leased` = the caller prints it at once."""
     if not 1 <= copies <= 20:
         raise PrinterError(f"copies must be 1..20, not {copies}")
     parse_printer_url(printer)  # a bad URL is the caller's mistake: say so now, queue nothing
     now = utc_now()
+    touched = _lease_until() if leased else now
     with store.transaction() as conn:
         cur = conn.execute(
             "INSERT INTO print_jobs (asset_tag, record_uuid, template, printer, copies, state, attempts, last_error,"
             " payload, created_at, updated_at) VALUES (?,?,?,?,?, 'queued', 0, '', ?, ?, ?)",
             (fields.asset_tag, record_uuid, template, printer, copies,
-             json.dumps({"fields": fields.to_dict()}, ensure_ascii=False), now, now))
+             json.dumps({"fields": fields.to_dict()}, ensure_ascii=False), now, touched))
         job_id = cur.lastrowid
     job = get_job(store, job_id)
     assert job is not None
@@ -118,7 +127,7 @@ def enqueue(store: Store, fields: LabelFields, *, template: str, printer: str, c
 def _claim(store: Store, job: PrintJob) -> bool:
     with store.transaction() as conn:
         cur = conn.execute("UPDATE print_jobs SET updated_at = ? WHERE id = ? AND state = 'queued' AND updated_at = ?",
-                           (utc_now(), job.id, job.updated_at))
+                           (_lease_until(), job.id, job.updated_at))
         return cur.rowcount == 1
 
 
@@ -211,14 +220,15 @@ def print_label(station: Any, *, asset_tag: str | None = None, record_uuid: str 
     tpl = template or cfg.label.template
     load_template(tpl)  # a broken template is reported now, not queued
     job = enqueue(station.store, fields, template=tpl, printer=printer or cfg.printer, copies=copies,
-                  record_uuid=record_uuid)
+                  record_uuid=record_uuid, leased=True)
     return attempt(station, job, timeout=timeout)
 
 
 def retry_pending(station: Any, *, min_age: float = 10.0, limit: int = 20, printer: str | None = None,
                   timeout: float = DEFAULT_TIMEOUT) -> list[PrintOutcome]:
-    """Try queued jobs not touched in the last `min_age` seconds, oldest first. Stops at the
-    first printer failure per printer URL (the rest would only wait out the same timeout)."""
+    """Try queued jobs not touched in the last `min_age` seconds (and not being printed right
+    now), oldest first. Stops at the first printer failure per printer URL (the rest would
+    only wait out the same timeout). The TUI calls this periodically from a worker."""
     store = station.store
     cutoff = (datetime.now(timezone.utc) - timedelta(seconds=min_age)).isoformat(timespec="microseconds")
     rows = store.query("SELECT * FROM print_jobs WHERE state = 'queued' AND updated_at <= ? ORDER BY id LIMIT ?",

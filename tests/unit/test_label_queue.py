@@ -89,12 +89,16 @@ def test_mistakes_are_refused_before_queueing(station: Station) -> None:
     assert queue.jobs(station.store) == []
 
 
-def test_claim_is_exclusive(station: Station) -> None:
+def test_claim_is_exclusive_and_a_job_in_flight_is_not_retried(station: Station) -> None:
     tag, _, _ = seed_device(station)
     fields = label_fields(station.store, asset_tag=tag, config=station.config)
     job = queue.enqueue(station.store, fields, template="58mm", printer="preview")
     assert queue._claim(station.store, job) is True
     assert queue._claim(station.store, job) is False  # a second worker holding the old row loses
+    assert queue.retry_pending(station, min_age=0) == []  # leased: being printed elsewhere
+    leased = queue.enqueue(station.store, fields, template="58mm", printer="preview", leased=True)
+    assert queue.retry_pending(station, min_age=0) == []
+    assert queue.attempt(station, leased).printed  # the owner prints it
 
 
 def test_preview_label_writes_only_a_file(station: Station, tmp_path: Path) -> None:
