@@ -122,8 +122,9 @@ class PrinterStatus:
         if not self.reachable:
             return f"unreachable: {self.detail}"
         if not self.answered:
-            return self.detail if self.url in ("preview",) or self.url.startswith("file:") and self.detail \
-                else "connected (the printer does not report status)"
+            if self.url == "preview" or self.url.startswith("file:"):
+                return self.detail or "writable"
+            return "connected (the printer does not report status)"
         bits = ["online" if self.online else "offline", f"paper {self.paper}"]
         if self.cover_open:
             bits.append("cover open")
