@@ -194,3 +194,26 @@ def test_tls_certificates_are_verified_by_default(tmp_path: Path, monkeypatch: p
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the device bank's own CA, trusted explicitly
         trusted = sync_once(station)
         assert (trusted.stored, trusted.error) == (1, "")
+
+
+def test_background_sync_thread_drains_while_the_bench_keeps_writing_and_stops_on_request(tmp_path: Path) -> None:
+    from bench.sync.client import BackgroundSync
+
+    with RegisterProcess.start(str(tmp_path / "register.db")) as reg, \
+            _station(tmp_path, reg, interval_seconds=0.05, batch_size=7) as station:
+        reports = []
+        worker = BackgroundSync(station, on_report=reports.append)
+        worker.start()
+        for i in range(60):
+            station.store.append("test.record", {"i": i})
+        deadline = time.monotonic() + 60
+        while status(station)["acked"] < 60:
+            assert time.monotonic() < deadline and worker.is_alive(), reports[-1:] or "no report"
+            time.sleep(0.02)
+        worker.stop(timeout=10)
+        assert not worker.is_alive()
+        assert sum(r.stored for r in reports) == 60 and all(r.ok for r in reports)
+        verify = subprocess.run(bench_argv("register", "verify", STATION, "--db", reg.db_url), cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+        assert verify.returncode == 0 and "60 records, 0 gaps: ok" in verify.stdout, verify.stdout + verify.stderr
+        assert_same_records_on_both_sides(station, reg)
