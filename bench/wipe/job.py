@@ -81,6 +81,7 @@ class JobRunner:
         self.fd: int | None = None
         self.presence: blockio.Presence | None = None
         self.hpa_action = "none"
+        self.bytes_verified = 0
 
     # -- helpers ---------------------------------------------------------------------------
     def _note(self, text: str) -> None:
@@ -397,7 +398,7 @@ class JobRunner:
             "donor": ctx.donor, "batch": ctx.batch, "operator": getattr(ctx.config, "operator", ""),
             "profile": {"name": ctx.profile.name, "method": ctx.plan.method, "version": ctx.profile.version},
             "plan": ctx.plan.to_dict(), "steps": self.steps,
-            "bytes_written": self.bytes_written, "bytes_verified": getattr(self, "bytes_verified", 0),
+            "bytes_written": self.bytes_written, "bytes_verified": self.bytes_verified,
             "verification": self.verification, "io_errors": self.io_errors, "hpa_dco": hpa_dco,
             "started_at": started, "ended_at": utc_now(), "seconds": round(seconds, 3),
             "tools": {"bench": __version__}, "marker": self.marker, "logical_block": lb,

@@ -8,6 +8,7 @@ starts at 0 for byte 0 of the device.
 
 from __future__ import annotations
 
+import mmap
 import os
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -29,7 +30,7 @@ class PrngStream:
             raise ValueError("a PRNG seed is 32 bytes (64 hex characters)")
         self.seed = seed
         self._algorithm = algorithms.AES(key)
-        self._zeros = b""
+        self._zeros: memoryview = memoryview(b"")
 
     def fill(self, offset: int, out: memoryview | bytearray, length: int) -> None:
         """Write the `length` keystream bytes starting at device byte `offset` into `out[:length]`.
@@ -40,10 +41,11 @@ class PrngStream:
         if offset % BLOCK:
             raise ValueError("PRNG offsets are multiples of 16 bytes")
         if len(self._zeros) < length:
-            self._zeros = bytes(length)
+            # An untouched anonymous mapping reads as zeros from the shared zero page: no memory used.
+            self._zeros = memoryview(mmap.mmap(-1, length))
         counter = ((offset // BLOCK) % _COUNTER_MOD).to_bytes(16, "big")
         enc = Cipher(self._algorithm, modes.CTR(counter)).encryptor()
-        src = self._zeros if len(self._zeros) == length else memoryview(self._zeros)[:length]
+        src = self._zeros if len(self._zeros) == length else self._zeros[:length]
         enc.update_into(src, out)
 
     def read(self, offset: int, length: int) -> bytes:

@@ -10,10 +10,12 @@ Pre-erase fingerprints are SHA-256 hashes of the sampled blocks: donor data is n
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import random
 import threading
 import time
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -66,6 +68,9 @@ class VerifyResult:
         d = asdict(self)
         d["coverage_percent"] = round(self.coverage_percent, 4)
         return d
+
+
+READ_DEPTH = 2  # reads in flight per verification
 
 
 def sample_locations(size: int, logical_block: int, *, sections: int = 1000, per_section: int = 2,
@@ -139,6 +144,14 @@ def _same(a: memoryview, b: memoryview | bytes) -> bool:
     return bytes(a) == bytes(b)
 
 
+def _constant(value: int, n: int) -> memoryview:
+    """n bytes of `value`. Zeros come from an untouched anonymous mapping: the kernel's shared
+    zero page, so comparing against them costs no memory."""
+    if value == 0:
+        return memoryview(mmap.mmap(-1, n))
+    return memoryview(bytes([value]) * n)
+
+
 class _Checker:
     """Compares what was read with what is expected, block by block only when a chunk differs."""
 
@@ -146,7 +159,7 @@ class _Checker:
         self.exp, self.lb, self.chunk, self.result = exp, lb, chunk, result
         self.stream = PrngStream(exp.seed) if exp.kind == "prng" else None
         self.expected_buf = AlignedBuffer(chunk) if self.stream else None
-        self.const = memoryview(bytes([exp.value]) * chunk) if exp.kind == "byte" else None
+        self.const = _constant(exp.value, chunk) if exp.kind == "byte" else None
 
     def close(self) -> None:
         if self.expected_buf is not None:
@@ -178,7 +191,7 @@ class _Checker:
         elif kind in ("uniform", "uniform-non-original"):
             if self.result.uniform_byte is None:
                 self.result.uniform_byte = got[0]
-                self.const = memoryview(bytes([got[0]]) * self.chunk)
+                self.const = _constant(got[0], self.chunk)
             self._compare(got, self.const[:n], offset)
         if kind in ("non-original", "uniform-non-original"):
             before = (self.exp.fingerprints or {}).get(offset)
@@ -211,14 +224,22 @@ def verify_device(
                                              sample_bytes=sample_bytes, seed=sample_seed)
         result.sections = min(sections, max(1, (size // lb) // max(per_section, 1)))
     result.locations = len(locs)
-    # Sampled blocks can be up to sample_bytes; full reads use chunk-sized pieces. Two buffers:
-    # the next piece is read (in a reader thread, GIL released) while this one is compared.
+    # Sampled blocks can be up to sample_bytes; full reads use chunk-sized pieces. READ_DEPTH reads
+    # are in flight (reader threads, GIL released) while the piece before them is compared.
     piece = max(length for _, length in locs)
-    bufs = [AlignedBuffer(piece), AlignedBuffer(piece)]
+    depth = min(READ_DEPTH, len(locs)) or 1
+    bufs = [AlignedBuffer(piece) for _ in range(depth + 1)]
     checker = _Checker(expectation, lb, piece, result)
-    pool = ThreadPoolExecutor(1, thread_name_prefix="wipe-read")
+    pool = ThreadPoolExecutor(depth, thread_name_prefix="wipe-read")
     t0 = time.monotonic()
-    fut: Future | None = pool.submit(_read_all, fd, bufs[0].view[:locs[0][1]], locs[0][0]) if locs else None
+    inflight: deque[Future] = deque()
+
+    def submit(k: int) -> None:
+        off, length = locs[k]
+        inflight.append(pool.submit(_read_all, fd, bufs[k % len(bufs)].view[:length], off))
+
+    for k in range(depth):
+        submit(k)
     try:
         for k, (off, length) in enumerate(locs):
             if cancelled is not None and cancelled.is_set():
@@ -227,15 +248,12 @@ def verify_device(
             if presence is not None:
                 presence.check()
             try:
-                assert fut is not None
-                fut.result()
+                inflight.popleft().result()
                 failed = None
             except OSError as exc:
                 failed = exc
-            fut = None
-            if k + 1 < len(locs):
-                nxt_off, nxt_len = locs[k + 1]
-                fut = pool.submit(_read_all, fd, bufs[(k + 1) % 2].view[:nxt_len], nxt_off)
+            if k + depth < len(locs):
+                submit(k + depth)
             if failed is not None:
                 err = translate(failed, devnode, presence)
                 if isinstance(err, DeviceRemoved):
@@ -244,15 +262,15 @@ def verify_device(
                 if len(result.io_error_lbas) < MAX_LISTED_LBAS:
                     result.io_error_lbas.append(off // lb)
                 continue
-            checker.check(bufs[k % 2].view[:length], off)
+            checker.check(bufs[k % len(bufs)].view[:length], off)
             result.bytes_verified += length
             if progress is not None:
                 progress(result.bytes_verified)
     except DeviceRemoved as exc:
         result.status, result.detail = "removed", f"device removed: {exc.message}"
     finally:
-        if fut is not None:
-            fut.exception()  # never free a buffer the reader thread still fills
+        for fut in inflight:
+            fut.exception()  # never free a buffer a reader thread still fills
         pool.shutdown(wait=True)
         checker.close()
         for b in bufs:
