@@ -85,7 +85,7 @@ def _find_battery(payload: dict[str, Any]) -> str:
     for value in candidates:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return f"{value:.0f}%"
-        if isinstance(value, str) and value.strip():
+        if isinstance(value, str) and value.strip() and value.strip().lower() != "unknown":
             return value.strip()
     return ""
 
@@ -150,10 +150,12 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
         _latest(store, device_id, "wipe.result", "phone.wipe.result")
     if wipe:
         p = wipe.payload
-        dev = p.get("device") if isinstance(p.get("device"), dict) else {}
-        for key, src in (("model", "model"), ("serial", "serial"), ("vendor", "vendor")):
-            if not values.get(key) and dev.get(src):
-                values[key] = str(dev[src])
+        # drives: payload.device (Device.to_dict()); phones: payload.phone (Phone.to_dict())
+        dev = next((p[k] for k in ("device", "phone") if isinstance(p.get(k), dict)), {})
+        for key, srcs in (("model", ("model",)), ("serial", ("serial",)), ("vendor", ("vendor", "manufacturer"))):
+            for src in srcs:
+                if not values.get(key) and dev.get(src):
+                    values[key] = str(dev[src])
         if not values.get("size") and dev.get("size_bytes"):
             values["size"] = _human_size(dev.get("size_bytes"))
         result = str(p.get("result") or "")
@@ -164,6 +166,8 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
             values["wipe_method"] = str(profile.get("method") or "")
         elif profile:
             values["wipe_profile"] = str(profile)
+        elif p.get("method"):  # phones: the reset method (e.g. factory reset = crypto erase)
+            values["wipe_profile"] = str(p["method"])
         values["wipe_date"] = str(p.get("ended_at") or wipe.created_at)[:10]
 
     health = _latest(store, device_id, "health.result")

@@ -60,3 +60,19 @@ def test_unknown_tag_and_record(station: Station) -> None:
 def test_fields_round_trip_through_json() -> None:
     f = LabelFields(asset_tag="A-1", model="M", battery_health="90%")
     assert LabelFields.from_dict({**f.to_dict(), "unknown_key": "x", "grade": None}) == f
+
+
+def test_phone_wipe_result_as_the_phone_workflow_writes_it(station: Station) -> None:
+    """bench.phones records payload.phone (Phone.to_dict()) and payload.method, not device/profile."""
+    from bench.model import device_id
+    from bench.store import assets
+
+    did = device_id("phone", "Google", "Pixel 6a", "26121JEGR01234")
+    tag, _ = assets.issue(station.store, did, "TEST")
+    phone = {"manufacturer": "Google", "model": "Pixel 6a", "serial": "26121JEGR01234",
+             "battery": {"level_percent": 80, "health": "good", "health_percent": 91.4, "cycle_count": 200}}
+    station.store.append("phone.wipe.result", {"result": "passed", "phone": phone, "method": "crypto-erase",
+                                               "ended_at": "2026-11-23T10:00:00+00:00"}, device_id=did)
+    f = label_fields(station.store, asset_tag=tag, config=station.config)
+    assert (f.vendor, f.model, f.serial) == ("Google", "Pixel 6a", "26121JEGR01234")
+    assert (f.wipe_result, f.wipe_profile, f.battery_health) == ("PASSED", "crypto-erase", "91%")
