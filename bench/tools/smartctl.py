@@ -72,9 +72,12 @@ def abort_selftest_argv(devnode: str, device_type: str | None = None) -> list[st
 
 
 def device_types_for(transport: str) -> tuple[str | None, ...]:
-    """Device types to try in order for a transport (None = smartctl's own guess)."""
+    """Device types to try in order for a transport (None = smartctl's own guess).
+
+    USB: smartctl's own choice first (its USB ID table knows many bridges, including the
+    NVMe ones), then each bridge protocol in turn."""
     if transport == "usb":
-        return USB_BRIDGE_TYPES
+        return (None, *USB_BRIDGE_TYPES)
     return (TRANSPORT_TYPES.get(transport),)
 
 

@@ -101,5 +101,5 @@ def test_argv() -> None:
     assert identity_argv("/dev/sda") == ["smartctl", "--json=c", "-i", "/dev/sda"]
     assert identity_argv("/dev/sdb", "sntjmicron") == ["smartctl", "--json=c", "-i", "-d", "sntjmicron", "/dev/sdb"]
     assert smartctl.device_types_for("nvme") == ("nvme",)
-    assert smartctl.device_types_for("usb")[0] == "sat" and "sntjmicron" in smartctl.device_types_for("usb")
+    assert smartctl.device_types_for("usb")[:2] == (None, "sat") and "sntjmicron" in smartctl.device_types_for("usb")
     assert smartctl.device_types_for("virtio") == (None,)

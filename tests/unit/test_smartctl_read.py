@@ -40,6 +40,7 @@ def test_nvme_uses_nvme(replay) -> None:
 def test_usb_bridge_retries_until_smart(replay) -> None:
     # What smartctl 7.3 really prints for the wrong bridge types (captured), then the
     # JMicron-bridged Hitachi answering to -d usbjmicron.
+    replay.add("smartctl --json=c -x /dev/sdc", reply("local-loop-auto.json"))
     replay.add("* -d sat /dev/sdc", reply("local-loop-sat.json"))
     replay.add("* -d sntjmicron /dev/sdc", reply("local-loop-sntjmicron.json"))
     replay.add("* -d sntasmedia /dev/sdc", reply("local-loop-sntjmicron.json"))
@@ -48,20 +49,22 @@ def test_usb_bridge_retries_until_smart(replay) -> None:
     read = read_smart("/dev/sdc", "usb")
     assert read.device_type == "usbjmicron"
     assert [(a.device_type, a.outcome) for a in read.attempts] == [
-        ("sat", "no device"), ("sntjmicron", "no device"), ("sntasmedia", "no device"),
+        (None, "no device"), ("sat", "no device"), ("sntjmicron", "no device"), ("sntasmedia", "no device"),
         ("sntrealtek", "no device"), ("usbjmicron", "smart")]
-    assert read.attempts[1].detail == "Read NVMe Identify Controller failed: Invalid argument"
+    assert read.attempts[2].detail == "Read NVMe Identify Controller failed: Invalid argument"
     assert read.health.reallocated_sectors == 1975
 
 
 def test_usb_bridge_without_smart(replay) -> None:
     replay.add("* -d usbjmicron *", reply("local-loop-usbjmicron.json"))
     replay.add("* -d sat /dev/sdd", reply("local-loop-sat.json"))
+    replay.add("smartctl --json=c -x /dev/sdd", reply("local-loop-sat.json"))
     replay.add("smartctl *", reply("local-loop-sntjmicron.json"))
     read = read_smart("/dev/sdd", "usb")
     assert read.health is None and read.device_type is None
-    assert len(read.attempts) == 8
-    assert read.no_smart_reason.startswith("no SMART on this device: smartctl -d sat exit status 2")
+    assert len(read.attempts) == 9
+    assert read.no_smart_reason == ("no SMART on this device: smartctl exit status 2: "
+                                    "the device could not be opened, or is in a low-power mode")
 
 
 def test_loop_device_is_no_smart_not_an_error(replay, station) -> None:
