@@ -458,9 +458,3 @@ class BenchAdapter:
         from bench.store import outbox
 
         return outbox.retry(self.station.store, record_uuid)
-
-    # -- phones -------------------------------------------------------------------------------
-    def phone_steps(self, phone: Any) -> list[str]:
-        mod = optional_module("bench.phones", "Phone assisted reset")
-        fn = _attr(mod, ("reset_steps", "assisted_reset_steps", "steps"), "Phone assisted reset")
-        return [clean_text(s if isinstance(s, str) else getattr(s, "text", s), 300) for s in fn(phone)]

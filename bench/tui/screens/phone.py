@@ -1,102 +1,220 @@
-"""Phone assisted reset: the steps the technician performs on the phone, each confirmed."""
+"""Phone assisted reset (bench.phones.workflow.PhoneReset): the phone's facts and locks, then
+each step confirmed by the technician in order, then a post-check of the phone as it comes back.
+Everything is recorded (`phone.wipe.started` / `phone.wipe.result`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Label, Static
+from textual.widgets import Footer, Label, Static
 
 from bench.errors import BenchError
 from bench.model import clean_text
 from bench.tui.adapter import optional_module, translate
 
 
+def phone_facts(phone: Any) -> Text:
+    t = Text()
+    t.append(f"{clean_text(phone.manufacturer, 30)} {clean_text(phone.model, 40)}".strip() or "phone", "bold")
+    t.append(f"  ({phone.platform}, {clean_text(phone.state, 20)})\n")
+    for name, value in (("serial", phone.serial), ("IMEI", phone.imei), ("OS", phone.os_version),
+                        ("storage", f"{phone.storage_bytes / 1e9:.0f} GB" if phone.storage_bytes else ""),
+                        ("encryption", phone.encryption), ("activation lock", phone.activation_lock
+                                                           if phone.platform == "ios" else "")):
+        if value:
+            t.append(f"  {name:<16}", "dim")
+            t.append(clean_text(value, 80) + "\n")
+    for b in phone.blockers():
+        t.append(f"  BLOCKED: {clean_text(b, 200)}\n", "bold red")
+    return t
+
+
 class PhoneScreen(Screen):
-    """Lists connected phones (bench.phones) and walks the chosen phone's reset steps."""
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="phone.back"),
+        Binding("n", "next_phone", "Next phone", id="phone.next"),
+        Binding("s", "start", "Start reset", id="phone.start", tooltip="record the start of the assisted reset"),
+        Binding("c", "confirm", "Step done", id="phone.confirm", tooltip="confirm the highlighted step is done"),
+        Binding("f", "finish", "Finish", id="phone.finish", tooltip="post-check the phone and record the result"),
+        Binding("x", "abort", "Abort", id="phone.abort", tooltip="record the reset as aborted"),
+    ]
 
-    BINDINGS = [Binding("escape,q", "back", "Back", id="phone.back"),
-                Binding("f", "finish", "Finish", id="phone.finish", tooltip="record the reset (all steps confirmed)")]
-
-    class Ready(Message):
-        def __init__(self, phone: Any, steps: list[str], error: str = "") -> None:
+    class Found(Message):
+        def __init__(self, phones: list[Any], error: BenchError | None = None) -> None:
             super().__init__()
-            self.phone, self.steps, self.error = phone, steps, error
+            self.phones, self.error = phones, error
 
-    def __init__(self) -> None:
+    class Changed(Message):
+        def __init__(self, text: str = "", error: BenchError | None = None) -> None:
+            super().__init__()
+            self.text, self.error = text, error
+
+    def __init__(self, *, phones: list[Any] | None = None, finder: Callable[[str], Any] | None = None) -> None:
+        """phones / finder: given by tests that bring their own phone; default bench.phones.detect."""
         super().__init__()
-        self.phone: Any = None
-        self.steps: list[str] = []
+        self._given = phones
+        self._finder = finder
+        self.phones: list[Any] = []
+        self.index = 0
+        self.reset: Any = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="phone"):
             yield Label("Phone assisted reset", classes="dialog-title")
             yield Static("looking for phones…", id="phone-status")
-            yield VerticalScroll(id="phone-steps")
-        yield Footer()
+            yield Static("", id="phone-steps")
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.load()
+        self.call_after_refresh(self._begin)  # the scroll container's children mount after the screen
 
-    @work(thread=True, exit_on_error=False)
+    def _begin(self) -> None:
+        if self._given is not None:
+            self.post_message(self.Found(list(self._given)))
+        else:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="phones", exit_on_error=False)
     def load(self) -> None:
         try:
-            phones = optional_module("bench.phones", "Phone assisted reset")
-            lister = getattr(phones, "list_phones", None) or getattr(phones, "enumerate_phones", None)
-            if lister is None:
-                raise BenchError("Phone assisted reset is not available in this build yet "
-                                 "(bench.phones has no list_phones)")
-            found = list(lister())
-            if not found:
-                self.post_message(self.Ready(None, [], "no phone connected: plug one in (USB debugging on for "
-                                                         "Android; trust this computer on iOS)"))
-                return
-            phone = found[0]
-            steps = self.app.adapter.phone_steps(phone)
-            self.post_message(self.Ready(phone, steps))
+            detect = optional_module("bench.phones.detect", "Phone detection")
+            self.post_message(self.Found(detect.enumerate_phones()))
         except Exception as exc:  # noqa: BLE001
-            err = translate(exc)
-            self.post_message(self.Ready(None, [], err.message + (f" ({err.hint})" if err.hint else "")))
+            self.post_message(self.Found([], translate(exc)))
 
-    @on(Ready)
-    def ready(self, event: "PhoneScreen.Ready") -> None:
-        status = self.query_one("#phone-status", Static)
-        if event.error:
-            status.update(event.error)
+    @property
+    def phone(self) -> Any:
+        return self.phones[self.index] if self.phones else None
+
+    @on(Found)
+    def found(self, event: "PhoneScreen.Found") -> None:
+        self.phones, self.index = event.phones, 0
+        if event.error is not None:
+            self.query_one("#phone-status", Static).update(
+                f"{event.error.message}" + (f"\nWhat to do: {event.error.hint}" if event.error.hint else ""))
             return
-        self.phone, self.steps = event.phone, event.steps
-        status.update(f"{clean_text(getattr(event.phone, 'model', event.phone), 60)}: confirm each step when done")
-        box = self.query_one("#phone-steps", VerticalScroll)
-        for i, step in enumerate(event.steps):
-            box.mount(Checkbox(f"{i + 1}. {step}", id=f"step-{i}"))
+        self.show()
+
+    def show(self) -> None:
+        status = self.query_one("#phone-status", Static)
+        if self.phone is None:
+            status.update("no phone connected: plug one in (Android: USB debugging on and this computer allowed; "
+                          "iPhone: unlocked, 'Trust this computer')")
+            self.query_one("#phone-steps", Static).update("")
+            return
+        head = Text(f"phone {self.index + 1} of {len(self.phones)}\n", "dim")
+        head.append_text(phone_facts(self.phone))
+        status.update(head)
+        self.query_one("#phone-steps", Static).update(self.steps_text())
+
+    def steps_text(self) -> Text:
+        from bench.phones.workflow import ANDROID_STEPS, IOS_STEPS
+
+        steps = self.reset.steps if self.reset else (ANDROID_STEPS if self.phone.platform == "android" else IOS_STEPS)
+        done = {c["step"] for c in self.reset.confirmed} if self.reset else set()
+        current = self.reset.current_step if self.reset else None
+        t = Text("Steps" + ("" if self.reset else "  (press s to start: this records the reset)") + "\n", "bold")
+        if self.reset:
+            m = self.reset.method
+            t.append(f"  method: {m['method']} ({m['technique']}): {m['why']}\n", "dim")
+        for i, step in enumerate(steps, 1):
+            mark, style = ("[x]", "green") if step.id in done else ("[>]", "bold yellow") if step is current \
+                else ("[ ]", "")
+            t.append(f"  {mark} {i}. {clean_text(step.instruction, 400)}\n", style)
+        if self.reset and current is None:
+            t.append("  every step confirmed: press f to check the phone and record the result\n", "bold")
+        return t
+
+    def action_next_phone(self) -> None:
+        if self.reset is not None:
+            self.notify("finish or abort this phone's reset first", severity="warning", markup=False)
+            return
+        if self.phones:
+            self.index = (self.index + 1) % len(self.phones)
+            self.show()
+
+    def action_start(self) -> None:
+        if self.phone is None or self.reset is not None:
+            return
+        try:
+            from bench.phones.workflow import PhoneReset
+
+            reset = PhoneReset(self.app.adapter.station, self.phone)
+            reset.start()
+        except Exception as exc:  # noqa: BLE001 - a locked phone is a message
+            self.app.show_error(translate(exc))
+            return
+        self.reset = reset
+        self.show()
+
+    def action_confirm(self) -> None:
+        if self.reset is None:
+            self.notify("start the reset first (s)", severity="warning", markup=False)
+            return
+        step = self.reset.current_step
+        if step is None:
+            self.notify("every step is confirmed: press f", markup=False)
+            return
+        self.confirm_step(step.id)
+
+    @work(thread=True, exclusive=True, group="phone-step", exit_on_error=False)
+    def confirm_step(self, step_id: str) -> None:
+        try:
+            self.reset.confirm(step_id)  # may run adb (reboot to recovery)
+            self.post_message(self.Changed(f"step {step_id} confirmed"))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(self.Changed(error=translate(exc)))
 
     def action_finish(self) -> None:
-        boxes = list(self.query(Checkbox))
-        if not boxes:
-            self.notify("nothing to record: no phone steps", severity="warning", markup=False)
+        if self.reset is None:
+            self.notify("nothing to finish: start the reset first (s)", severity="warning", markup=False)
             return
-        left = [b for b in boxes if not b.value]
-        if left:
-            self.notify(f"{len(left)} step(s) not confirmed yet", severity="warning", markup=False)
-            return
-        self.record()
+        self.finish_reset()
 
-    @work(thread=True, exit_on_error=False)
-    def record(self) -> None:
+    @work(thread=True, exclusive=True, group="phone-step", exit_on_error=False)
+    def finish_reset(self) -> None:
         try:
-            phones = optional_module("bench.phones", "Phone assisted reset")
-            fn = getattr(phones, "record_reset", None) or getattr(phones, "finish_reset", None)
-            if fn is None:
-                raise BenchError("recording a phone reset is not available in this build yet")
-            fn(self.app.adapter.station, self.phone, self.steps)
-            self.app.call_from_thread(self.notify, "phone reset recorded")
+            finder = self._finder or optional_module("bench.phones.detect", "Phone detection").find
+            after = finder(self.reset.phone.handle)
+            if after is None:
+                raise BenchError("the phone is not connected now",
+                                 hint="re-plug it on its welcome/Hello screen, then press f again")
+            rec = self.reset.finish(after)
+            self.reset = None
+            text = f"phone reset {rec.payload['result']}" + (f": {rec.payload['reason']}" if rec.payload.get("reason")
+                                                             else "")
+            self.post_message(self.Changed(text))
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self.app.show_error, translate(exc))
+            self.post_message(self.Changed(error=translate(exc)))
+
+    def action_abort(self) -> None:
+        if self.reset is None:
+            return
+        try:
+            self.reset.abort("aborted by the technician")
+        except Exception as exc:  # noqa: BLE001
+            self.app.show_error(translate(exc))
+        self.reset = None
+        self.notify("phone reset recorded as aborted", markup=False)
+        self.show()
+
+    @on(Changed)
+    def changed(self, event: "PhoneScreen.Changed") -> None:
+        if event.error is not None:
+            self.app.show_error(event.error)
+        elif event.text:
+            self.notify(clean_text(event.text, 300), markup=False)
+        self.show()
 
     def action_back(self) -> None:
+        if self.reset is not None:
+            self.notify("finish (f) or abort (x) the running reset before leaving", severity="warning", markup=False)
+            return
         self.app.pop_screen()
