@@ -90,12 +90,33 @@ def _find_battery(payload: dict[str, Any]) -> str:
     return ""
 
 
+def _carbon_text(kg: float) -> str:
+    return f"{kg:.0f} kg CO2e embodied (est.)"
+
+
 def _find_carbon(payload: dict[str, Any]) -> str:
     for key in ("carbon_kgco2e", "embodied_carbon_kgco2e", "carbon_kg"):
         value = payload.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return f"{value:.0f} kgCO2e (est.)"
+            return _carbon_text(value)
     return ""
+
+
+_DRIVE_CATEGORY = {"hdd": "hdd", "ssd": "ssd", "nvme": "ssd", "usb-flash": "ssd", "sd": "ssd"}
+
+
+def _carbon_from_table(category: str, size_bytes: int) -> str:
+    """The batch report's embodied-carbon factor for this category (bench.certs.carbon's
+    replaceable table), or "" when the category or the table is unknown."""
+    if not category:
+        return ""
+    try:
+        from bench.certs import carbon
+
+        kg = carbon.factor(carbon.load_table(), category, size_bytes)
+    except Exception:  # no table, a broken table or no certs module: the label simply has no carbon line
+        return ""
+    return _carbon_text(kg) if kg is not None else ""
 
 
 def _latest(store: Store, device_id: str, *kinds: str) -> Record | None:
@@ -188,6 +209,14 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
             break
         if not values.get("carbon"):
             values["carbon"] = _find_carbon(rec.payload)
+
+    if not values.get("carbon"):
+        category = str(annotated.payload.get("category") or "").lower() if annotated else ""
+        if not category and (values.get("kind") == "phone" or (wipe and wipe.kind.startswith("phone."))):
+            category = "smartphone"
+        category = category or _DRIVE_CATEGORY.get(values.get("kind", ""), "")
+        size = issued.payload.get("size_bytes") if issued else 0
+        values["carbon"] = _carbon_from_table(category, int(size) if isinstance(size, int) else 0)
 
     values["qr"] = qr_data(tag, device_id, register_url)
     return LabelFields.from_dict(values)

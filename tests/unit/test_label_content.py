@@ -20,7 +20,7 @@ def test_fields_from_the_records(station: Station) -> None:
     assert (f.wipe_result, f.wipe_profile, f.wipe_method, f.wipe_date) == ("PASSED", "nist-clear", "clear",
                                                                            "2026-11-23")
     assert (f.grade, f.cosmetic_grade, f.donor, f.batch) == ("good", "B", "Coventry City Council", "CCC-2026-11")
-    assert f.carbon == "236 kgCO2e (est.)" and f.battery_health == ""
+    assert f.carbon == "236 kg CO2e embodied (est.)" and f.battery_health == ""
     assert f.qr == tag  # offline station: the QR carries the asset tag
 
 
@@ -34,10 +34,20 @@ def test_latest_wipe_wins_but_a_record_uuid_pins_its_own(station: Station) -> No
     assert (pinned.asset_tag, pinned.wipe_result, pinned.wipe_profile) == (tag, "FAILED", "nist-clear")
 
 
-def test_phone_battery(station: Station) -> None:
+def test_phone_battery_and_carbon_from_the_factor_table(station: Station) -> None:
     tag, _, _ = seed_device(station, vendor="Google", model="Pixel 6a", serial="26121JEGR01234", battery=87)
     f = label_fields(station.store, asset_tag=tag, config=station.config)
     assert f.battery_health == "87%" and f.model == "Pixel 6a"
+    assert f.carbon == "53 kg CO2e embodied (est.)"  # smartphone median in bench/data/carbon_factors.toml
+
+
+def test_carbon_by_category_or_drive_kind(station: Station) -> None:
+    tag, did, _ = seed_device(station)  # a 1 TB SSD: the table's capacity model
+    assert label_fields(station.store, asset_tag=tag, config=station.config).carbon.endswith("kg CO2e embodied (est.)")
+    station.store.append("device.annotated", {"category": "Laptop"}, device_id=did)
+    assert label_fields(station.store, asset_tag=tag, config=station.config).carbon == "236 kg CO2e embodied (est.)"
+    station.store.append("device.annotated", {"category": "toaster"}, device_id=did)
+    assert label_fields(station.store, asset_tag=tag, config=station.config).carbon == ""  # unknown: no line
 
 
 def test_register_url_goes_in_the_qr(station: Station) -> None:
