@@ -170,18 +170,45 @@ async def test_status_bar_shows_station_sync_printer_and_load(app_factory):
         assert "printer preview" in text and "CPU 12%" in text
 
 
-async def test_register_going_away_keeps_the_app_running(app_factory, station, tmp_path):
-    """A register URL nobody answers: the status says offline or shows counts; nothing crashes."""
+def dead_port() -> int:
     import socket
 
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()  # nobody listens there now
-    station.config.register_url = f"http://127.0.0.1:{port}"
+    return port
+
+
+async def test_register_going_away_shows_offline_and_keeps_running(app_factory, station):
+    from bench.sync.client import sync_once
+
+    station.config.register_url = f"http://127.0.0.1:{dead_port()}"
+    station.config.sync.timeout_seconds = 1.0
+    station.store.append("device.annotated", {"donor": "d"})
+    sync_once(station, max_failures=1)  # the sync service's attempt fails: the register is gone
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         await wait_for(pilot, lambda: app.main.status is not None)
-        assert app.main.status.sync in ("not synced yet", "offline")
+        assert app.main.status.sync == "offline" and app.main.status.queued == 1
+        assert "sync offline q1" in str(app.main.query_one("#status").render())
         assert app.is_running
 
+
+async def test_printer_dying_is_a_message_and_the_label_stays_queued(app_factory, station, loops):
+    from bench.detect.enumerate import describe
+
+    station.config.printer = f"tcp://127.0.0.1:{dead_port()}"
+    dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        await wait_for(pilot, lambda: app.main.status is not None)
+        assert app.main.status.printer_state == "unreachable"
+        app.main.post_message(m.DeviceAppeared(dev, wipeable(dev), grade="unknown"))
+        await wait_for(pilot, lambda: dev.devnode in app.main.table.rows_by_dev)
+        await pilot.press("l")
+        await wait_for(pilot, lambda: notifications(app), timeout=30)
+        note = notifications(app)[-1]
+        assert note.startswith("Printer: label not printed") and "What to do:" in note, note
+        assert station.store.query("SELECT state FROM print_jobs")[0]["state"] == "queued"
+        assert app.is_running
