@@ -229,6 +229,8 @@ def no_data_reason(h: Health) -> str:
         return "the device does not support SMART"
     if h.smart_enabled is False:
         return "SMART is disabled on the device (smartctl -s on enables it)"
+    if not (h.identity.model or h.identity.serial) and h.exit_status.value:
+        return "smartctl could not read the device: " + "; ".join(h.exit_status.meanings)
     if h.exit_status.has("smart_command_failed"):
         return "SMART commands failed (a RAID volume or a bridge that hides the drive?)"
     return "the output holds identity only (capture it with smartctl --json=c -x)"
