@@ -9,7 +9,7 @@ device"), not an error.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +116,6 @@ class HealthReport:
     device_id: str | None = None
     attempts: tuple[Attempt, ...] = ()
     record_uuid: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def grade(self) -> str:

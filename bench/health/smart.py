@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from bench.errors import ParseError
 from bench.tools.smartctl import (
-    Envelope, ExitStatus, SmartIdentity, get, get_bool, get_dict, get_int, get_list, get_str, identity_from, load,
+    Envelope, ExitStatus, SmartIdentity, get, get_bool, get_int, get_list, get_str, identity_from, load,
     parse_envelope,
 )
 
