@@ -107,7 +107,9 @@ class Storage:
         self.close()
 
     @contextmanager
-    def _tx(self) -> Iterator["_Tx"]:
+    def _tx(self, write: bool = True) -> Iterator["_Tx"]:
+        """A transaction; on SQLite a writer takes the write lock at once (BEGIN IMMEDIATE) so
+        two register processes on one file serialise instead of failing to upgrade a read lock."""
         with self._lock:
             if self.dialect == "postgres":
                 if self._conn.closed or self._conn.broken:  # the server restarted: reconnect once
@@ -115,7 +117,7 @@ class Storage:
                 with self._conn.transaction():
                     yield _Tx(self._conn, True)
                 return
-            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield _Tx(self._conn, False)
                 self._conn.execute("COMMIT")
@@ -137,7 +139,7 @@ class Storage:
                         (utc_now(), station_id))
 
     def station_for_token(self, token: str) -> str | None:
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             rows = tx.q("SELECT station_id FROM tokens WHERE token_sha256 = ? AND revoked_at IS NULL",
                         (hash_token(token),))
         return rows[0]["station_id"] if rows else None
@@ -198,7 +200,7 @@ class Storage:
 
     # -- reading ----------------------------------------------------------------------------
     def count(self, station_id: str | None = None) -> int:
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             if station_id is None:
                 return tx.q("SELECT COUNT(*) AS n FROM records")[0]["n"]
             return tx.q("SELECT COUNT(*) AS n FROM records WHERE station_id = ?", (station_id,))[0]["n"]
@@ -213,14 +215,14 @@ class Storage:
         elif since:
             where += " AND created_at >= ?"
             params.append(since)
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             rows = tx.q(f"SELECT id, {_RECORD_COLS} FROM records WHERE {where} ORDER BY id LIMIT ?",
                         (*params, limit))
         out = [record_out(r) for r in rows]
         return out, (out[-1]["register_id"] if len(out) == limit else None)
 
     def chain(self, station_id: str) -> dict[str, Any] | None:
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             rows = tx.q("SELECT tip, seq, last_received_at FROM stations WHERE station_id = ?", (station_id,))
             if not rows:
                 return None
@@ -232,7 +234,7 @@ class Storage:
     def verify_chain(self, station_id: str) -> dict[str, Any]:
         """Walk the station's chain (stored records and gaps in order): every link must follow
         the one before it and every stored record must match its hash."""
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             recs = tx.q(f"SELECT id, {_RECORD_COLS} FROM records WHERE station_id = ? ORDER BY station_seq",
                         (station_id,))
             gaps = tx.q("SELECT uuid, station_seq, prev_hash, hash, reason FROM gaps WHERE station_id = ? "
@@ -253,7 +255,7 @@ class Storage:
 
     def device(self, ident: str) -> dict[str, Any] | None:
         """A device by its device id or by an asset tag, with its tags, records and certificates."""
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             tagged = tx.q("SELECT device_id FROM asset_tags WHERE asset_tag = ? AND device_id IS NOT NULL", (ident,))
             device_id = tagged[0]["device_id"] if tagged else ident
             rows = tx.q(f"SELECT id, {_RECORD_COLS} FROM records WHERE device_id = ? ORDER BY id", (device_id,))
@@ -277,7 +279,7 @@ class Storage:
     def certificate(self, ident: str) -> dict[str, Any] | None:
         """The `certificate.issued` record for a certificate uuid (or the record's own uuid), and
         whether each record it covers is held by the register with the same hash."""
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             rows = tx.q(f"SELECT id, {_RECORD_COLS} FROM records WHERE kind = 'certificate.issued' AND "
                         "(certificate_uuid = ? OR uuid = ?) ORDER BY id DESC LIMIT 1", (ident, ident))
             if not rows:
@@ -321,7 +323,7 @@ class Storage:
         return True
 
     def get_key(self, station_id: str) -> dict[str, Any] | None:
-        with self._tx() as tx:
+        with self._tx(write=False) as tx:
             rows = tx.q("SELECT public_key_pem, fingerprint, created_at FROM station_keys WHERE station_id = ? "
                         "ORDER BY id DESC", (station_id,))
         if not rows:
