@@ -30,13 +30,14 @@ DRIVES: dict[str, Drive] = {
 COMMON = [
     ("lsblk.json", "lsblk -J -O {dev}"),
     ("udevadm_info.txt", "udevadm info --query=all {dev}"),
-    ("smartctl_x.json", "smartctl -j -x {smart}"),
-    ("smartctl_a.json", "smartctl -j -a {smart}"),
+    ("smartctl_x.json", "smartctl -j -x {dev}"),
+    ("smartctl_a.json", "smartctl -j -a {dev}"),
     ("hdparm_I.txt", "hdparm -I {dev}"),
     ("sg_inq.txt", "sg_inq {dev}"),
     ("sg_readcap.txt", "sg_readcap -l {dev}"),
 ]
 NVME = [
+    ("smartctl_x_ctrl.json", "smartctl -j -x {ctrl}"),
     ("id_ctrl.json", "nvme id-ctrl {ctrl} -o json"),
     ("id_ctrl_H.txt", "nvme id-ctrl {ctrl} -H"),
     ("id_ns.json", "nvme id-ns {dev} -o json"),
@@ -103,9 +104,9 @@ def capture(outdir: Path) -> None:
             out = outdir / key
             out.mkdir(exist_ok=True)
             dev = g.devnode(drive)
-            fields = {"dev": dev, "smart": dev}
+            fields = {"dev": dev}
             if isinstance(drive, Nvme):
-                fields["ctrl"] = fields["smart"] = g.nvme_ctrl(drive)
+                fields["ctrl"] = g.nvme_ctrl(drive)
                 if drive.namespaces > 1:
                     fields["dev2"] = g.devnode(drive, nsid=2)
             index: dict[str, object] = {}

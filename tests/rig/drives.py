@@ -98,13 +98,15 @@ class Scsi(Drive):
 
 @dataclass
 class Usb(Drive):
-    """qemu-xhci + usb-storage (inquiry says QEMU / QEMU HARDDISK; the serial is the USB one)."""
+    """qemu-xhci + usb-storage (inquiry says QEMU / QEMU HARDDISK; the serial is the USB one).
+    QEMU reports it rotational; removable=True sets the SCSI RMB bit like a USB stick."""
 
+    removable: bool = False
     model = "QEMU HARDDISK"
 
     def device_args(self, nodes: list[str], bus: str = "") -> list[dict[str, object]]:
         return [{"driver": "usb-storage", "id": self.id, "drive": nodes[0], "bus": bus or "rigxhci.0",
-                 "serial": self.serial}]
+                 "serial": self.serial, "removable": self.removable}]
 
 
 def create_image(path: Path, size: int, fill: Fill) -> Path:
@@ -126,7 +128,11 @@ def blockdev_spec(node: str, path: Path) -> dict[str, object]:
 
 def device_arg(props: dict[str, object]) -> str:
     """A QMP device_add dict as a -device command-line value."""
-    return ",".join([str(props["driver"])] + [f"{k}={v}" for k, v in props.items() if k != "driver"])
+    def value(v: object) -> str:
+        return ("on" if v else "off") if isinstance(v, bool) else str(v)
+
+    return ",".join([str(props["driver"])] + [f"{k}={value(v)}" for k, v in props.items()
+                                              if k != "driver"])
 
 
 def blockdev_arg(node: str, path: Path) -> str:

@@ -71,6 +71,7 @@ class Guest:
     files: dict[str, bytes] = field(default_factory=dict)  # extra files for the guest's /tmp
     root_ports: int = 2  # free PCIe slots for hotplug_nvme
     boot_timeout: float = 240.0
+    poweroff_timeout: float = 20.0  # then QEMU's process group is killed
     cache: Path | None = None
 
     def __post_init__(self) -> None:
@@ -152,11 +153,15 @@ class Guest:
         try:
             self._cmd, _ = listener.accept()
         except socket.timeout:
-            raise RigError(f"QEMU never connected its command port:\n{self.console_tail()}")
+            raise RigError(f"QEMU never connected its command port; QEMU said:\n"
+                           f"{self.console_tail()}") from None
         finally:
             listener.close()
         self._cmd_file = self._cmd.makefile("rwb")
-        self._qmp = Qmp(qmp_path)
+        try:
+            self._qmp = Qmp(qmp_path)
+        except RigError as exc:
+            raise RigError(f"{exc}; QEMU said:\n{self.console_tail()}") from None
         self._expect("@@RIG-READY@@", self.boot_timeout)
 
     def _disk_count(self) -> int:
@@ -220,7 +225,7 @@ class Guest:
             self._cmd = None
         if proc is not None and proc.poll() is None:
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=self.poweroff_timeout)
             except subprocess.TimeoutExpired:
                 _kill_group(proc)
         if self._qmp is not None:
@@ -322,8 +327,9 @@ class Guest:
             lines.append(line)
 
     # ---- hot-plug -----------------------------------------------------------------------
-    def hotplug_usb(self, serial: str, size: int = 64 * MiB, fill: dr.Fill = "sparse") -> Usb:
-        drive = Usb(serial=serial, size=size, fill=fill)
+    def hotplug_usb(self, serial: str, size: int = 64 * MiB, fill: dr.Fill = "sparse",
+                    removable: bool = False) -> Usb:
+        drive = Usb(serial=serial, size=size, fill=fill, removable=removable)
         return self._hotplug(drive, bus="")
 
     def hotplug_nvme(self, serial: str, size: int = 64 * MiB, fill: dr.Fill = "sparse") -> Nvme:

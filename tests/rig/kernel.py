@@ -57,10 +57,16 @@ class Kernel:
 
 
 def _newest_available() -> str:
-    out = subprocess.run(["apt-cache", "pkgnames", "linux-image-6.1.0-"],
-                         capture_output=True, text=True)
-    found = [(int(m.group(2)), name) for name in out.stdout.split()
-             if (m := _PKG_RE.match(name))]
+    found: list[tuple[int, str]] = []
+    for attempt in range(2):
+        out = subprocess.run(["apt-cache", "pkgnames", "linux-image-6.1.0-"],
+                             capture_output=True, text=True)
+        found = [(int(m.group(2)), name) for name in out.stdout.split()
+                 if (m := _PKG_RE.match(name))]
+        if found or attempt or os.geteuid() != 0:
+            break
+        # a fresh machine may never have fetched the package lists
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
     if not found:
         raise RigError("no linux-image-6.1.0-N-amd64 package known to apt: run `apt-get update` "
                        "(the rig boots a Debian 6.1 kernel downloaded with apt-get download)")
