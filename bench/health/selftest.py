@@ -89,6 +89,17 @@ def _start(devnode: str, test: str, device_type: str | None) -> None:
                                "or does the drive not support self-tests?")
 
 
+def known_device_type(store: Any, device_id: str | None, devnode: str) -> str | None:
+    """The smartctl -d type that last reached this drive's SMART (from its newest health.result
+    at the same node), so a self-test behind a USB bridge uses the bridge type that worked."""
+    if store is None or not device_id:
+        return None
+    for rec in store.records(kind="health.result", device_id=device_id, limit=1):
+        if rec.payload.get("devnode") == devnode and isinstance(rec.payload.get("device_type"), str):
+            return rec.payload["device_type"]
+    return None
+
+
 def abort(devnode: str, device_type: str | None = None) -> bool:
     """Ask the drive to abort a running self-test (`smartctl -X`). True if smartctl accepted."""
     done = runner.run(smartctl.abort_selftest_argv(devnode, device_type), timeout=60)
@@ -107,6 +118,8 @@ def run_selftest(devnode: str, test: str = "short", *, device_type: str | None =
     (also when aborted or failed), with every smartctl call as evidence."""
     if test not in POLL_SECONDS and test != "offline":
         raise ValueError(f"unknown self-test type {test!r}")
+    if device_type is None:
+        device_type = known_device_type(store, device_id, devnode)
     interval = poll_seconds if poll_seconds is not None else POLL_SECONDS.get(test, 10.0)
     t0 = time.monotonic()
     with runner.collecting() as ev:

@@ -162,3 +162,24 @@ def test_nvme_self_test_log_not_in_smartctl_7_3_json(replay) -> None:
     result = selftest.run_selftest("/dev/nvme0n1", "short", sleep=lambda s: None)
     assert result.result == "unknown" and result.polls == 3
     assert result.status == "this smartctl does not report the self-test log as JSON"
+
+
+def test_uses_the_bridge_type_that_reached_smart(replay, station) -> None:
+    # A drive behind a JMicron USB bridge: the health read found -d usbjmicron, the self-test reuses it.
+    from bench.health.check import check_device
+
+    replay.add("smartctl --json=c -x /dev/sdc", Reply(stdout=(DATA / "local-loop-auto.json").read_text(), rc=1))
+    replay.add("smartctl --json=c -x -d sat /dev/sdc", Reply(stdout=(DATA / "local-loop-sat.json").read_text(), rc=2))
+    replay.add("smartctl --json=c -x -d snt* /dev/sdc",
+               Reply(stdout=(DATA / "local-loop-sntjmicron.json").read_text(), rc=2))
+    replay.add("smartctl --json=c -x -d usbjmicron /dev/sdc",
+               Reply(stdout=(DATA / "scrutiny-smart-fail2.json").read_text(), rc=216))
+    report = check_device("/dev/sdc", transport="usb", store=station.store)
+    assert report.device_type == "usbjmicron"
+    replay.add("smartctl --json=c -c -l selftest -d usbjmicron /dev/sdc",
+               [_rig("local-rig-sata-c-before.json"), _rig("local-rig-sata-c-after.json")])
+    replay.add("smartctl --json=c -t short -d usbjmicron /dev/sdc", _rig("local-rig-sata-t-short.json"))
+    result = selftest.run_selftest("/dev/sdc", store=station.store, device_id=report.device_id, sleep=lambda s: None)
+    assert result.result == "passed"
+    started = station.store.records(kind="selftest.started")[0].payload
+    assert started["device_type"] == "usbjmicron"
