@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bench.errors import ParseError
+from bench.errors import DeviceError, ParseError
 from bench.model import clean_text
 from bench.phones.model import Battery, Phone
 from bench.tools import adb, runner
@@ -20,7 +20,12 @@ def list_devices(timeout: float = 10) -> list[adb.AdbDevice]:
 
 
 def _shell(handle: str, command: str, timeout: float = 20) -> str:
-    return runner.run(adb.shell(handle, command), timeout=timeout).stdout
+    done = runner.run(adb.shell(handle, command), timeout=timeout)
+    # adb's own failures (not the remote command's: legacy shell loses that exit code).
+    if done.timed_out or done.rc != 0 or done.stderr.startswith("error:") or done.stdout.startswith("error:"):
+        raise DeviceError(f"the phone stopped answering adb ({(done.stderr or done.stdout).strip()[:120] or 'timeout'})",
+                          hint="re-plug the phone; if it persists, toggle USB debugging off and on")
+    return done.stdout
 
 
 def _storage_bytes(df_text: str) -> int | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.errors import ToolMissing
+from bench.errors import DeviceError, ParseError, ToolMissing
 from bench.phones import android, ios
 from bench.phones.model import Phone
 
@@ -46,7 +46,11 @@ def enumerate_phones() -> list[Phone]:
     seen_serials: set[str] = set()
     try:
         for entry in android.list_devices():
-            phone = android.facts(entry)
+            try:
+                phone = android.facts(entry)
+            except (DeviceError, ParseError) as exc:
+                phone = Phone("android", entry.serial, "offline", f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
+                              model=entry.model)
             phones.append(phone)
             seen_serials |= {entry.serial, phone.serial}
     except ToolMissing:

@@ -38,11 +38,14 @@ def _connect(fake: FakeAdbd) -> None:
     assert "connected" in out, out
 
 
-def _wait_state(address: str, state: str, timeout: float = 10) -> None:
+def _wait_state(address: str, state: str, timeout: float = 15) -> None:
+    """Until adb lists the phone in `state` (and, for "device", its facts read cleanly: after a
+    reboot adb may flip a reconnected transport offline once more while it settles)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if any(d.serial == address and d.state == state for d in android.list_devices()):
-            return
+            if state != "device" or any(p.handle == address and p.state == "ready" for p in detect.enumerate_phones()):
+                return
         time.sleep(0.1)
     raise AssertionError(f"{address} never became {state}: {android.list_devices()}")
 
@@ -109,7 +112,7 @@ def test_reset_passes_when_the_same_phone_comes_back_clean(phone: FakeAdbd, stat
     _wait_state(phone.address, "device")
     reset.confirm("reconnect")
     record = reset.finish(detect.find("RIGPHONE0001"))
-    assert record.kind == "phone.wipe.result" and record.payload["result"] == "passed"
+    assert record.kind == "phone.wipe.result" and record.payload["result"] == "passed", record.payload["reason"]
     assert record.payload["method"]["method"] == "purge"  # encrypted storage: crypto erase
     assert any(c["argv"][-2:] == ["reboot", "recovery"] for c in station.store.evidence(record.uuid))
     assert station.store.verify().ok
