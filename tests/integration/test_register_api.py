@@ -82,6 +82,13 @@ def test_413_for_a_body_over_the_limit(register: RegisterProcess) -> None:
                    headers={**_auth(token), "content-type": "application/json"})
     assert r.status_code == 413 and "limit" in r.json()["error"]
 
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(30):
+            yield b" " * 10_000
+
+    r = httpx.post(f"{register.url}/v1/records", content=chunks(), headers=_auth(token))
+    assert r.request.headers["transfer-encoding"] == "chunked" and r.status_code == 413
+
 
 def test_429_after_20_failed_token_attempts_even_with_a_good_token(backend: str, tmp_path: Path) -> None:
     with RegisterProcess.start(database_url(backend, tmp_path)) as register:  # its own: it blocks 127.0.0.1
