@@ -1,12 +1,24 @@
-"""The live device table: one row per device, updated in place (never rebuilt) so 16
-wiping drives cost a few cell updates a second."""
+"""The live device table: one line per device, drawn with Textual's line API.
+
+Textual's DataTable re-renders every cell of every row whenever any cell changes; with 16
+drives reporting progress that cost ~30 ms a frame on the bench PC and delayed key presses.
+Here each row's line is cached and rebuilt only when that row changes, so a progress tick
+costs one Text per changed row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from bench.model import Device, Verdict, clean_text
 from bench.tui.adapter import JobView, human_eta, human_size
@@ -88,51 +100,166 @@ def cells(row: DeviceRow) -> dict[str, Text | str]:
         job_text = Text("removed", "dim") if not row.flagged else job_text
     grade = Text(clean_text(row.grade or "…", 8), GRADE_STYLE.get(row.grade, "dim"))
     return {
-        "dev": Text(("✓" if row.selected else " ") + clean_text(d.name, 12), "bold" if row.selected else ""), "kind": clean_text(d.kind, 10),
+        "dev": Text(("✓" if row.selected else " ") + clean_text(d.name, 12), "bold" if row.selected else ""),
+        "kind": clean_text(d.kind, 10),
         "model": clean_text(d.model or d.vendor or "-", 24), "serial": tail(clean_text(d.serial or "-"), 12),
         "size": human_size(d.size_bytes), "health": grade, "guard": guard, "job": job_text,
         "progress": prog, "rate": rate, "eta": eta,
     }
 
 
-class DeviceTable(DataTable):
-    """Rows keyed by devnode."""
+def line_text(values: dict[str, Text | str] | None = None) -> Text:
+    """One table line: every cell cut or padded to its column, one space either side."""
+    out = Text(no_wrap=True, end="")
+    for key, header, width in COLUMNS:
+        value = header if values is None else values[key]
+        cell = value.copy() if isinstance(value, Text) else Text(str(value))
+        cell.truncate(width, overflow="ellipsis", pad=True)
+        out.append(" ")
+        out.append_text(cell)
+        out.append(" ")
+    return out
+
+
+class DeviceTable(ScrollView, can_focus=True):
+    """Rows keyed by devnode, in order of appearance; a row cursor; Enter posts RowSelected."""
+
+    DEFAULT_CSS = """
+    DeviceTable { background: $surface; }
+    DeviceTable > .device-table--header { text-style: bold; background: $panel; }
+    DeviceTable > .device-table--cursor { background: $accent 40%; text-style: bold; }
+    DeviceTable:focus > .device-table--cursor { background: $accent; }
+    DeviceTable > .device-table--odd { background: $surface-lighten-1; }
+    """
+    COMPONENT_CLASSES = {"device-table--header", "device-table--cursor", "device-table--odd"}
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("down", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("home,ctrl+home", "cursor_first", "First", show=False, id="table.first"),
+        Binding("end,ctrl+end", "cursor_last", "Last", show=False, id="table.last"),
+        Binding("enter", "choose", "Detail", show=False, id="table.choose"),
+    ]
+
+    cursor_row: reactive[int] = reactive(0)
+
+    class RowSelected(Message):
+        def __init__(self, devnode: str) -> None:
+            super().__init__()
+            self.devnode = devnode
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        super().__init__(**kwargs)
         self.rows_by_dev: dict[str, DeviceRow] = {}
+        self.order: list[str] = []
+        self._lines: dict[str, tuple[Text, int]] = {}  # devnode -> (line, version)
+        self._strips: dict[tuple[str, str, int], Strip] = {}
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
+    # -- data ---------------------------------------------------------------------------------
+    @property
+    def row_count(self) -> int:
+        return len(self.order)
 
     def upsert(self, row: DeviceRow) -> None:
-        values = cells(row)
-        if row.devnode in self.rows_by_dev and row.devnode in self.rows:
-            self.rows_by_dev[row.devnode] = row
-            self.refresh_row_cells(row.devnode)
-            return
+        if row.devnode not in self.rows_by_dev:
+            self.order.append(row.devnode)
         self.rows_by_dev[row.devnode] = row
-        self.add_row(*(values[k] for k, _, _ in COLUMNS), key=row.devnode)
+        self._resize()
+        self.refresh_row_cells(row.devnode)
 
     def refresh_row_cells(self, devnode: str, only: tuple[str, ...] | None = None) -> None:
         row = self.rows_by_dev.get(devnode)
         if row is None:
             return
-        values = cells(row)
-        for key in only or values:
-            self.update_cell(devnode, key, values[key])
+        version = self._lines.get(devnode, (None, 0))[1] + 1
+        self._lines[devnode] = (line_text(cells(row)), version)
+        if devnode in self.order:
+            self.refresh_line(self.order.index(devnode) + 1)
+
+    def get_cell(self, devnode: str, column: str) -> Text | str:
+        return cells(self.rows_by_dev[devnode])[column]
 
     def drop(self, devnode: str) -> None:
         self.rows_by_dev.pop(devnode, None)
-        if devnode in self.rows:
-            self.remove_row(devnode)
+        self._lines.pop(devnode, None)
+        if devnode in self.order:
+            self.order.remove(devnode)
+        self.cursor_row = min(self.cursor_row, max(0, len(self.order) - 1))
+        self._resize()
+        self.refresh()
 
     def current(self) -> DeviceRow | None:
-        if not self.row_count:
+        if not self.order:
             return None
-        try:
-            key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # noqa: BLE001 - empty or moving table
-            return None
-        return self.rows_by_dev.get(key.value)
+        return self.rows_by_dev.get(self.order[min(self.cursor_row, len(self.order) - 1)])
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(sum(w + 2 for _, _, w in COLUMNS), len(self.order) + 1)
+
+    # -- cursor -------------------------------------------------------------------------------
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self.refresh_line(old + 1)
+        self.refresh_line(new + 1)
+        # keep the cursor visible (line 0 is the header)
+        top = int(self.scroll_offset.y)
+        height = max(1, self.scrollable_content_region.height)
+        if new + 1 < top + 1:
+            self.scroll_to(y=new, animate=False)
+        elif new + 1 >= top + height:
+            self.scroll_to(y=new + 2 - height, animate=False)
+
+    def action_cursor_up(self) -> None:
+        self.cursor_row = max(0, self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.cursor_row = min(max(0, len(self.order) - 1), self.cursor_row + 1)
+
+    def action_cursor_first(self) -> None:
+        self.cursor_row = 0
+
+    def action_cursor_last(self) -> None:
+        self.cursor_row = max(0, len(self.order) - 1)
+
+    def action_choose(self) -> None:
+        row = self.current()
+        if row is not None:
+            self.post_message(self.RowSelected(row.devnode))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y + int(self.scroll_offset.y) - 1
+        if 0 <= index < len(self.order):
+            if index == self.cursor_row and event.chain >= 2:
+                self.action_choose()
+            self.cursor_row = index
+
+    # -- drawing ------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._strip("header", line_text(None), 0, "device-table--header", width)
+        index = y + int(self.scroll_offset.y) - 1
+        if index >= len(self.order):
+            return Strip.blank(width, self.rich_style)
+        devnode = self.order[index]
+        line, version = self._lines.get(devnode) or (line_text(cells(self.rows_by_dev[devnode])), 0)
+        if index == self.cursor_row:
+            component = "device-table--cursor"
+        else:
+            component = "device-table--odd" if index % 2 else ""
+        return self._strip(devnode, line, version, component, width)
+
+    def _strip(self, key: str, line: Text, version: int, component: str, width: int) -> Strip:
+        cache_key = (key, component, version)
+        strip = self._strips.get(cache_key)
+        if strip is None or strip.cell_length != width:
+            base = self.rich_style + (self.get_component_rich_style(component) if component else Style())
+            segments = [Segment(s.text, base + s.style if s.style else base)
+                        for s in line.render(self.app.console)]
+            strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
+            if len(self._strips) > 4 * (len(self.order) + 4):
+                self._strips.clear()
+            self._strips[cache_key] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()
+        super().notify_style_update()
