@@ -29,7 +29,7 @@ class AlignedBuffer:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._map = mmap.mmap(-1, size + SLACK)
+        self._map = mmap.mmap(-1, size + SLACK, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.view = memoryview(self._map)
 
     def fill_byte(self, value: int) -> None:

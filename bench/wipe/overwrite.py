@@ -73,8 +73,8 @@ def overwrite_pass(
     buf = buffer or AlignedBuffer(chunk)
     stream = PrngStream(seed) if pattern == "prng" else None
     value = patterns.fixed_byte(pattern)
-    if value is not None:
-        buf.fill_byte(value)
+    if value is not None and (value != 0 or not own):
+        buf.fill_byte(value)  # our own fresh private mapping already reads as zeros (the shared zero page)
     bufs = [buf, AlignedBuffer(chunk)] if stream is not None else [buf]
     pool = ThreadPoolExecutor(1, thread_name_prefix="wipe-write") if stream is not None else None
     result = PassResult("done")

@@ -42,7 +42,7 @@ class PrngStream:
             raise ValueError("PRNG offsets are multiples of 16 bytes")
         if len(self._zeros) < length:
             # An untouched anonymous mapping reads as zeros from the shared zero page: no memory used.
-            self._zeros = memoryview(mmap.mmap(-1, length))
+            self._zeros = memoryview(mmap.mmap(-1, length, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
         counter = ((offset // BLOCK) % _COUNTER_MOD).to_bytes(16, "big")
         enc = Cipher(self._algorithm, modes.CTR(counter)).encryptor()
         src = self._zeros if len(self._zeros) == length else self._zeros[:length]

@@ -148,7 +148,7 @@ def _constant(value: int, n: int) -> memoryview:
     """n bytes of `value`. Zeros come from an untouched anonymous mapping: the kernel's shared
     zero page, so comparing against them costs no memory."""
     if value == 0:
-        return memoryview(mmap.mmap(-1, n))
+        return memoryview(mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
     return memoryview(bytes([value]) * n)
 
 
