@@ -30,14 +30,14 @@ DRIVES: dict[str, Drive] = {
 COMMON = [
     ("lsblk.json", "lsblk -J -O {dev}"),
     ("udevadm_info.txt", "udevadm info --query=all {dev}"),
-    ("smartctl_x.json", "smartctl -j -x {dev}"),
-    ("smartctl_a.json", "smartctl -j -a {dev}"),
+    ("smartctl_x.json", "smartctl -j -x {smart}"),
+    ("smartctl_a.json", "smartctl -j -a {smart}"),
     ("hdparm_I.txt", "hdparm -I {dev}"),
     ("sg_inq.txt", "sg_inq {dev}"),
     ("sg_readcap.txt", "sg_readcap -l {dev}"),
 ]
 NVME = [
-    ("smartctl_x_ctrl.json", "smartctl -j -x {ctrl}"),
+    ("smartctl_x_ns.json", "smartctl -j -x {dev}"),  # the namespace also reports capacity
     ("id_ctrl.json", "nvme id-ctrl {ctrl} -o json"),
     ("id_ctrl_H.txt", "nvme id-ctrl {ctrl} -H"),
     ("id_ns.json", "nvme id-ns {dev} -o json"),
@@ -104,9 +104,9 @@ def capture(outdir: Path) -> None:
             out = outdir / key
             out.mkdir(exist_ok=True)
             dev = g.devnode(drive)
-            fields = {"dev": dev}
-            if isinstance(drive, Nvme):
-                fields["ctrl"] = g.nvme_ctrl(drive)
+            fields = {"dev": dev, "smart": dev}
+            if isinstance(drive, Nvme):  # smartctl_x/_a on the controller, as first committed
+                fields["ctrl"] = fields["smart"] = g.nvme_ctrl(drive)
                 if drive.namespaces > 1:
                     fields["dev2"] = g.devnode(drive, nsid=2)
             index: dict[str, object] = {}
@@ -160,6 +160,8 @@ def _write_readme(outdir: Path, kernel: str, qemu: str, versions: str, seconds: 
         "`nvme/sanitize_block.txt` (refused: QEMU has no Sanitize). No ATA security command is "
         "captured here: after `--security-set-pass` QEMU's ide-hd aborts reads and the guest "
         "kernel's error handling can stall for minutes (tests/data/hdparm has those outputs).",
+        "NVMe `smartctl_x.json`/`smartctl_a.json` ran on the controller (/dev/nvmeN), "
+        "`smartctl_x_ns.json` on the namespace (only that one reports the capacity).",
         "`bench_devices.json`: `bench devices --json` in the same guest.",
         "",
     ]
