@@ -158,8 +158,9 @@ def _write_readme(outdir: Path, kernel: str, qemu: str, versions: str, seconds: 
         "; `null_blk` and `scsi_debug` are made in the guest by its kernel.",
         "Destructive commands ran last on their drive: `nvme/format_ses1.txt`, "
         "`nvme/sanitize_block.txt` (refused: QEMU has no Sanitize). No ATA security command is "
-        "captured here: after `--security-set-pass` QEMU's ide-hd aborts reads and the guest "
-        "kernel's error handling can stall for minutes (tests/data/hdparm has those outputs).",
+        "captured here: after `--security-set-pass` QEMU's ide-hd makes `hdparm -I` fail and "
+        "the kernel retries aborted reads; one run hung a later command (tests/data/hdparm has "
+        "those outputs).",
         "NVMe `smartctl_x.json`/`smartctl_a.json` ran on the controller (/dev/nvmeN), "
         "`smartctl_x_ns.json` on the namespace (only that one reports the capacity).",
         "`bench_devices.json`: `bench devices --json` in the same guest.",
