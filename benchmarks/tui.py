@@ -76,7 +76,7 @@ def child(config: str, jobs: int, rate: float) -> None:
                 app.adapter.bridge(Progress(f"job-{i}", devnode, "overwrite", done, total, bps, (total - done) / bps))
                 time.sleep(1 / rate)
 
-        for i in range(jobs):
+        for i in range(jobs if rate > 0 else 0):
             threading.Thread(target=emit, args=(i,), daemon=True).start()
 
     threading.Thread(target=simulate, daemon=True).start()
@@ -132,7 +132,8 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=4.0, help="progress events per second per job")
+    parser.add_argument("--rate", type=float, default=4.0,
+                        help="progress events per second per job (0 = the same rows, no events: a baseline)")
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--cpu-seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
@@ -167,7 +168,10 @@ def main() -> int:
         first = term.wait_for(b"Kind", 0, timeout=20)
         out["first_frame_s"] = round(first - t_start, 3)
         # All rows and progress on screen, then let it settle.
-        term.wait_for(b"150 MB/s", 0, timeout=20)
+        if args.rate > 0:
+            term.wait_for(b"150 MB/s", 0, timeout=20)
+        else:  # baseline: the same rows, no progress events
+            term.wait_for(b"Z9A00000", 0, timeout=20)
         time.sleep(2.0)
 
         cpu0, wall0 = proc.cpu_times(), time.perf_counter()
@@ -197,6 +201,8 @@ def main() -> int:
         out["ctrl_p_palette_ms"] = {"p50": round(1000 * statistics.median(palette), 1),
                                     "p95": round(1000 * pct(palette, 0.95), 1), "n": len(palette)}
         out["rss_mb_end"] = round(proc.memory_info().rss / 1e6, 1)
+        out["host_load_average_1m"] = round(os.getloadavg()[0], 2)
+        out["host_cpus"] = os.cpu_count()
     finally:
         try:
             os.write(fd, b"q")
@@ -213,6 +219,7 @@ def main() -> int:
             print(f"{key:<20} p50 {v['p50']} ms  p95 {v['p95']} ms  (n={v['n']}; target p95 < 100 ms)")
         print(f"app CPU while jobs run: {out['cpu_percent_of_one_core']} % of one core")
         print(f"RSS with {args.jobs} jobs: {out['rss_mb']} MB (end {out['rss_mb_end']} MB; target <= 400 MB)")
+        print(f"host load average (1 min) at the end: {out['host_load_average_1m']} on {out['host_cpus']} CPUs")
     return 0
 
 
