@@ -4,14 +4,17 @@
 
 The devices are fed in through the same messages the hot-plug monitor posts (as the snapshot
 tests do), so the picture shows a realistic bench without touching any real drive. The station
-is a throw-away one in a temp dir. To look at an SVG as PNG: `cairosvg tui-main.svg -o tui-main.png`.
+is a throw-away one in a temp dir. With cairosvg importable (`pip install cairosvg` in any venv,
+then run this script with that venv's python and PYTHONPATH=.), PNGs are written too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -118,6 +121,34 @@ async def confirm(pilot) -> None:
     await pilot.pause()
 
 
+_TEXT = re.compile(r'(<text [^>]*?)x="([\d.]+)"([^>]*?)textLength="([\d.]+)"([^>]*)>([^<]*)</text>')
+
+
+def fixed_width(svg: str) -> str:
+    """Textual sizes each text run with textLength, which cairosvg ignores, so long runs drift out
+    of their columns; give every character its own x instead."""
+    def one(m: re.Match) -> str:
+        head, x, mid, length, tail, body = m.groups()
+        chars = html.unescape(body)
+        if not chars:
+            return m.group(0)
+        step = float(length) / len(chars)
+        xs = " ".join(f"{float(x) + i * step:.1f}" for i in range(len(chars)))
+        return f'{head}x="{xs}"{mid}{tail}>{html.escape(chars, quote=False)}</text>'
+    # Fira Code is fetched from the web by browsers; a local monospace font renders the same grid.
+    return _TEXT.sub(one, svg).replace("font-family: Fira Code, monospace;", "font-family: DejaVu Sans Mono, monospace;")
+
+
+def to_png(name: str) -> None:
+    try:
+        import cairosvg  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    svg = (HERE / f"{name}.svg").read_text()
+    cairosvg.svg2png(bytestring=fixed_width(svg).encode(), write_to=str(HERE / f"{name}.png"))
+    print(f"wrote {HERE / name}.png")
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cfg = configmod.Config(station_id="leeds-bench-1", operator="Sam", data_dir=f"{tmp}/data")
@@ -129,6 +160,8 @@ async def main() -> None:
         with open_station(str(path)) as station:
             await shoot(station, "tui-main")
             await shoot(station, "tui-confirm", confirm)
+    for name in ("tui-main", "tui-confirm"):
+        to_png(name)
 
 
 if __name__ == "__main__":
