@@ -1,7 +1,8 @@
 """The wipe planner: (device, capabilities, profile) -> an ordered WipePlan that says why
 each step was chosen and why every other option was rejected. Pure: runs nothing.
 
-Purge choices follow NIST SP 800-88 Rev 1 Table A-8 and IEEE 2883-2022 (which Rev 2 defers to):
+Purge choices follow NIST SP 800-88 Rev 1 Table A-5 (magnetic media: ATA and SCSI hard disks) and
+Table A-8 (flash: SSDs, NVMe, USB sticks, cards), and IEEE 2883-2022 (which Rev 2 defers to):
 - ATA HDD: SANITIZE OVERWRITE, SANITIZE CRYPTO SCRAMBLE, SECURITY ERASE UNIT (enhanced, then normal).
 - ATA SSD: SANITIZE BLOCK ERASE, SANITIZE CRYPTO SCRAMBLE. Security erase only counts as Clear on
   flash (the controller decides which blocks it touches), so it is never chosen for a Purge.
@@ -161,7 +162,8 @@ def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tu
                                    "it wears the cells; block erase or crypto scramble is preferred"))
                 else:
                     chosen.append((name, f"ATA SANITIZE {name.rsplit('-', 1)[1].upper()} is Purge for "
-                                   f"{'flash' if flash else 'magnetic'} ATA media (NIST SP 800-88 Table A-8, IEEE 2883)"))
+                                   f"{'flash' if flash else 'magnetic'} ATA media (NIST SP 800-88 Table "
+                                   f"{'A-8' if flash else 'A-5'}, IEEE 2883)"))
     if ata_sec is not None:
         if not ata_sec.supported:
             rejected.append(Rejected("ATA SECURITY ERASE", "the drive does not support the Security feature set"))
@@ -177,12 +179,12 @@ def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tu
         else:
             if ata_sec.enhanced_erase_supported:
                 chosen.append(("ata-security-erase-enhanced", "ATA SECURITY ERASE UNIT (enhanced) is Purge for "
-                               "magnetic ATA media (Table A-8); "
+                               "magnetic ATA media (Table A-5); "
                                f"the drive estimates {ata_sec.enhanced_erase_minutes or '?'} min"))
             else:
                 rejected.append(Rejected("ata-security-erase-enhanced", "the drive does not offer enhanced erase"))
             chosen.append(("ata-security-erase", "ATA SECURITY ERASE UNIT (normal) is Purge for magnetic ATA media "
-                           f"(Table A-8); the drive estimates {ata_sec.erase_minutes or '?'} min"))
+                           f"(Table A-5); the drive estimates {ata_sec.erase_minutes or '?'} min"))
     if nvme is not None:
         for name, ok, what in (("nvme-sanitize-crypto", nvme.sanitize_crypto, "Sanitize Crypto Erase"),
                                ("nvme-sanitize-block", nvme.sanitize_block, "Sanitize Block Erase")):
@@ -218,7 +220,7 @@ def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tu
             for name in order:
                 if flags[name]:
                     chosen.append((name, f"SCSI SANITIZE ({name.rsplit('-', 1)[1]}) is Purge for SCSI/SAS media "
-                                   "(Table A-8, IEEE 2883)"))
+                                   f"(Table {'A-8' if flash else 'A-5'}, IEEE 2883)"))
                 else:
                     rejected.append(Rejected(name, "the device does not offer this SANITIZE service action"))
     if not chosen and protocol in ("loop", "mmc", "unknown") and not rejected:
@@ -292,7 +294,8 @@ def make_plan(device: Device, caps: Any, profile: Profile) -> WipePlan:
     hpa_steps, warnings, notes = _hpa_steps(caps, profile, media)
     if technique == "overwrite":
         flash = media in ("ssd", "nvme", "usb-flash", "sd")
-        why = "overwrite of every user-addressable sector is Clear (NIST SP 800-88 Table A-8)"
+        table = "A-8" if flash else "A-5"
+        why = f"overwrite of every user-addressable sector is Clear (NIST SP 800-88 Table {table})"
         if flash:
             notes.append("on flash, overwrite is Clear only: spare and remapped blocks are not reached")
         steps = hpa_steps + _overwrite_steps(profile, why)
