@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from bench import __version__
-from bench.errors import BenchError, DeviceChanged, DeviceError, DeviceFrozen, DeviceRemoved, ProtectedDevice
+from bench.errors import BenchError, DeviceChanged, DeviceFrozen, DeviceRemoved, ProtectedDevice
 from bench.model import Device
 from bench.wipe import blockio, marker as markermod, patterns
 from bench.wipe.overwrite import PassResult, overwrite_pass
