@@ -302,22 +302,40 @@ async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops):
 async def test_cancel_a_running_wipe(app_factory, station, loops):
     from bench.detect.guard import check
 
-    dev = describe(loops(size=512 << 20, fill="sparse"), use_tools=False)
+    # Sparse and large: the overwrite would take many seconds, so the cancel lands mid-wipe.
+    dev = describe(loops(size=8 << 30, fill="sparse"), use_tools=False)
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
         app.main.start_wipes([row], "nist-clear")
         await wait_for(pilot, lambda: row.job, what="job started")
-        await pilot.press("q")  # quitting with a wipe running asks first
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit")
-        await pilot.press("n")
-        await wait_for(pilot, lambda: app.screen is app.main)
         await pilot.press("c")
         await wait_for(pilot, lambda: row.job.result, timeout=60, what="wipe finished")
         assert row.job.result == "aborted", (row.job.result, row.job.reason)
         assert row.flagged  # an unfinished wipe stays on screen until acknowledged
         await pilot.press("k")
         assert not row.flagged
+
+
+async def test_quitting_with_a_running_wipe_asks_then_records_it_aborted(app_factory, station, loops):
+    from bench.detect.guard import check
+
+    dev = describe(loops(size=8 << 30, fill="sparse"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
+        app.main.start_wipes([row], "nist-clear")
+        await wait_for(pilot, lambda: row.job, what="job started")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit")
+        await pilot.press("n")  # stay
+        await wait_for(pilot, lambda: app.screen is app.main)
+        assert app.is_running
+        await pilot.press("q")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ConfirmQuit")
+        await pilot.press("y")
+    results = station.store.records(kind="wipe.result", device_id=dev.device_id)
+    assert [r.payload["result"] for r in results] == ["aborted"]
 
 
 async def test_auto_mode_wipes_a_newly_inserted_drive_and_prints_its_label(app_factory, station, loops):
