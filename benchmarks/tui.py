@@ -35,6 +35,31 @@ sys.path.insert(0, str(ROOT))
 
 
 # -- child: the app with simulated engine events ---------------------------------------------
+def child_real(config: str, devnodes: list[str]) -> None:
+    """The real engine wiping real loop devices in the app's own process."""
+    from bench.detect.enumerate import describe
+    from bench.detect.guard import check
+    from bench.station import open_station
+    from bench.tui import messages as m
+    from bench.tui.app import make_app
+
+    station = open_station(config)
+    app = make_app(station, watch=False, scan=False)
+
+    def start() -> None:
+        while getattr(app, "main", None) is None or not app.main.is_mounted:
+            time.sleep(0.01)
+        for node in devnodes:
+            dev = describe(node, use_tools=False)
+            app.main.post_message(m.DeviceAppeared(dev, check(dev, station.config), grade="-"))
+        while len(app.main.table.rows_by_dev) < len(devnodes):
+            time.sleep(0.01)
+        app.main.start_wipes([app.main.table.rows_by_dev[n] for n in devnodes], "nist-clear")
+
+    threading.Thread(target=start, daemon=True).start()
+    app.run()
+
+
 def child(config: str, jobs: int, rate: float) -> None:
     from dataclasses import dataclass
 
@@ -137,8 +162,16 @@ def main() -> int:
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--cpu-seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--real", type=int, default=0, metavar="N",
+                        help="instead: N real wipes by the real engine on sparse loop devices (root; "
+                             "--real-gib each; writes up to N x size of zeros to a temp dir)")
+    parser.add_argument("--real-gib", type=int, default=2)
     parser.add_argument("--child", metavar="CONFIG", help=argparse.SUPPRESS)
+    parser.add_argument("--child-real", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child and args.child_real:
+        child_real(args.child, args.child_real)
+        return 0
     if args.child:
         child(args.child, args.jobs, args.rate)
         return 0
@@ -148,18 +181,34 @@ def main() -> int:
     from bench import config as configmod
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-bench-"))
-    cfg = configmod.Config(station_id="bench-tui-0001", operator="Benchmark", data_dir=str(tmp / "data"))
+    cfg = configmod.Config(station_id="bench-tui-0001", operator="Benchmark", data_dir=str(tmp / "data"),
+                           allow_loop=bool(args.real))
     conf = tmp / "config.toml"
     conf.write_text(configmod.dumps(cfg))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
 
+    loops: list[tuple[str, Path]] = []
+    child_argv = [sys.executable, __file__, "--child", str(conf), "--jobs", str(args.jobs), "--rate", str(args.rate)]
+    if args.real:
+        import subprocess
+
+        for i in range(args.real):
+            img = tmp / f"real{i}.img"
+            with open(img, "wb") as f:
+                f.truncate(args.real_gib << 30)
+            node = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", str(img)], check=True,
+                                  capture_output=True, text=True).stdout.strip()
+            loops.append((node, img))
+        child_argv += ["--child-real", *[n for n, _ in loops]]
+        out_mode = f"{args.real} real wipes (engine in the app process, {args.real_gib} GiB sparse loop devices)"
+    else:
+        out_mode = f"{args.jobs} jobs at {args.rate}/s each (simulated engine events)"
     t_start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:
         fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 120, 0, 0))
-        os.execve(sys.executable, [sys.executable, __file__, "--child", str(conf), "--jobs", str(args.jobs),
-                                   "--rate", str(args.rate)], env)
+        os.execve(sys.executable, child_argv, env)
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 34, 120, 0, 0))
     term = Terminal(fd)
     proc = psutil.Process(pid)
@@ -168,11 +217,13 @@ def main() -> int:
         first = term.wait_for(b"Kind", 0, timeout=20)
         out["first_frame_s"] = round(first - t_start, 3)
         # All rows and progress on screen, then let it settle.
-        if args.rate > 0:
+        if args.real:
+            term.wait_for(b"overwrite", 0, timeout=30)
+        elif args.rate > 0:
             term.wait_for(b"150 MB/s", 0, timeout=20)
         else:  # baseline: the same rows, no progress events
             term.wait_for(b"Z9A00000", 0, timeout=20)
-        time.sleep(2.0)
+        time.sleep(0.5 if args.real else 2.0)
 
         cpu0, wall0 = proc.cpu_times(), time.perf_counter()
         time.sleep(args.cpu_seconds)
@@ -203,22 +254,35 @@ def main() -> int:
         out["rss_mb_end"] = round(proc.memory_info().rss / 1e6, 1)
         out["host_load_average_1m"] = round(os.getloadavg()[0], 2)
         out["host_cpus"] = os.cpu_count()
+        out["mode"] = out_mode
+        if args.real:
+            out["wipes_still_running_at_end"] = b"overwrite" in term.buf[-20000:] or b"verify" in term.buf[-20000:]
     finally:
         try:
             os.write(fd, b"q")
-            proc.wait(5)
+            time.sleep(0.5)
+            os.write(fd, b"y")  # quitting with wipes running asks first
+            proc.wait(20)
         except Exception:  # noqa: BLE001 - make sure the child is gone
             proc.kill()
+            proc.wait(10)
+        for node, img in loops:
+            import subprocess
+
+            subprocess.run(["losetup", "-d", node], check=False)
+            img.unlink(missing_ok=True)
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"jobs: {args.jobs} at {args.rate}/s each (simulated engine events)")
+        print(out["mode"])
         print(f"time to first frame: {out['first_frame_s']} s   (target < 1.5 s)")
         for key in ("space_select_ms", "ctrl_p_palette_ms"):
             v = out[key]
             print(f"{key:<20} p50 {v['p50']} ms  p95 {v['p95']} ms  (n={v['n']}; target p95 < 100 ms)")
         print(f"app CPU while jobs run: {out['cpu_percent_of_one_core']} % of one core")
-        print(f"RSS with {args.jobs} jobs: {out['rss_mb']} MB (end {out['rss_mb_end']} MB; target <= 400 MB)")
+        print(f"RSS while the jobs run: {out['rss_mb']} MB (end {out['rss_mb_end']} MB; target <= 400 MB)")
+        if args.real:
+            print(f"wipes still running when the measurements ended: {out['wipes_still_running_at_end']}")
         print(f"host load average (1 min) at the end: {out['host_load_average_1m']} on {out['host_cpus']} CPUs")
     return 0
 
