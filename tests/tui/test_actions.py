@@ -317,6 +317,23 @@ async def test_cancel_a_running_wipe(app_factory, station, loops):
         assert not row.flagged
 
 
+async def test_a_drive_pulled_mid_wipe_is_flagged_with_the_reason(app_factory, station, loops):
+    from bench.detect.guard import check
+
+    dev = describe(loops(size=8 << 30, fill="sparse"), use_tools=False)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
+        app.main.start_wipes([row], "nist-clear")
+        await wait_for(pilot, lambda: row.job and row.job.bytes_done, what="wipe writing")
+        loops.cleanup()  # losetup -d while bench writes: the technician pulled the drive
+        app.main.post_message(m.DeviceGone(dev.devnode))  # what the monitor reports
+        await wait_for(pilot, lambda: row.job.result, timeout=60, what="wipe ended")
+        assert row.job.result in ("failed", "aborted") and row.job.reason, (row.job.result, row.job.reason)
+        assert dev.devnode in app.main.table.rows_by_dev and row.flagged  # stays until acknowledged
+        assert app.is_running
+
+
 async def test_quitting_with_a_running_wipe_asks_then_records_it_aborted(app_factory, station, loops):
     from bench.detect.guard import check
 
