@@ -65,8 +65,23 @@ def test_wipe_confirmation(snap_compare, station):
     assert snap_compare(build_app(station), terminal_size=SIZE, run_before=run_before)
 
 
+def fixed_plan(device, profile):
+    """A plan frozen in the test, so planner wording changes do not move this snapshot
+    (tests/tui/test_actions.py shows the real planner's plan on a real loop device)."""
+    from bench.wipe.plan import Rejected, Step, WipePlan
+
+    return WipePlan(
+        devnode=device.devnode, profile=profile, profile_version=1, method="clear", media="loop",
+        steps=(Step("overwrite", "overwrite", "bench", "one pass of zeros over every addressable sector is "
+                    "Clear for this media", pattern="zeros"),
+               Step("verify", "verify", "bench", "read everything back and compare: proves the pass landed")),
+        rejected=(Rejected("block_erase", "a loop device has no firmware erase"),),
+        warnings=("the backing file's host filesystem may keep old blocks elsewhere",))
+
+
 def test_device_detail(snap_compare, station):
     async def run_before(pilot):
+        pilot.app.adapter.plan = fixed_plan
         await populate(pilot)
         from bench.tui.screens.detail import DetailScreen
 

@@ -137,7 +137,11 @@ class DetailScreen(Screen):
 
 
 def render_plan(plan: Any, profile: str) -> Text:
-    t = Text(f"Wipe plan ({clean_text(profile, 40)})\n", "bold")
+    t = Text(f"Wipe plan ({clean_text(profile, 40)}", "bold")
+    method, media = getattr(plan, "method", ""), getattr(plan, "media", "")
+    if method:
+        t.append(f": {clean_text(method, 20)}" + (f" for {clean_text(media, 20)}" if media else ""), "bold")
+    t.append(")\n", "bold")
     steps = getattr(plan, "steps", None)
     if steps is None and hasattr(plan, "to_dict"):
         steps = plan.to_dict().get("steps", [])
