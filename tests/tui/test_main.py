@@ -212,3 +212,23 @@ async def test_printer_dying_is_a_message_and_the_label_stays_queued(app_factory
         assert note.startswith("Printer: label not printed") and "What to do:" in note, note
         assert station.store.query("SELECT state FROM print_jobs")[0]["state"] == "queued"
         assert app.is_running
+
+
+async def test_narrow_console_keeps_job_state_and_progress_visible(app_factory):
+    """A kiosk on an 80-column text console: less important columns go, the job stays."""
+    from bench.tui.widgets.device_table import COLUMNS
+
+    app = app_factory()
+    async with app.run_test(size=(80, 25)) as pilot:
+        d = drive("sdb")
+        app.main.post_message(m.DeviceAppeared(d, wipeable(d), grade="good"))
+        app.main.post_message(m.JobStarted("/dev/sdb", "job-1", "nist-clear"))
+        await wait_for(pilot, lambda: app.main.jobs.get("job-1"))
+        app.adapter.bridge(SimProgress("job-1", "/dev/sdb", "overwrite", d.size_bytes // 4, d.size_bytes, 1e8, 60.0))
+        await wait_for(pilot, lambda: app.main.frames)
+        await pilot.pause()
+        table = app.main.table
+        keys = [k for k, _, _ in table.columns]
+        assert len(keys) < len(COLUMNS) and {"dev", "serial", "guard", "job", "progress", "eta"} <= set(keys)
+        line = table.render_line(1).text
+        assert "overwrite" in line and "25%" in line and "1:00" in line and len(line) <= 80

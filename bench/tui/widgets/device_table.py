@@ -28,6 +28,10 @@ COLUMNS = (("dev", "Device", 8), ("kind", "Kind", 4), ("model", "Model", 14), ("
            ("size", "Size", 7), ("health", "Health", 7), ("guard", "Guard", 9), ("job", "Job", 10),
            ("progress", "Progress", 11), ("rate", "Speed", 8), ("eta", "ETA", 7))
 
+#: Columns given up, in this order, when the terminal is narrower than the full table
+#: (a kiosk on a text console may be 80 columns wide); job state and progress stay.
+DROP_ORDER = ("kind", "model", "size", "rate", "health")
+
 GRADE_STYLE = {"good": "green", "fair": "yellow", "poor": "dark_orange", "fail": "bold red"}
 
 
@@ -108,10 +112,20 @@ def cells(row: DeviceRow) -> dict[str, Text | str]:
     }
 
 
-def line_text(values: dict[str, Text | str] | None = None) -> Text:
+def visible_columns(width: int) -> tuple[tuple[str, str, int], ...]:
+    cols = list(COLUMNS)
+    for key in DROP_ORDER:
+        if sum(w + 2 for _, _, w in cols) <= width:
+            break
+        cols = [c for c in cols if c[0] != key]
+    return tuple(cols)
+
+
+def line_text(values: dict[str, Text | str] | None = None,
+              columns: tuple[tuple[str, str, int], ...] = COLUMNS) -> Text:
     """One table line: every cell cut or padded to its column, one space either side."""
     out = Text(no_wrap=True, end="")
-    for key, header, width in COLUMNS:
+    for key, header, width in columns:
         value = header if values is None else values[key]
         cell = value.copy() if isinstance(value, Text) else Text(str(value))
         cell.truncate(width, overflow="ellipsis", pad=True)
@@ -153,6 +167,8 @@ class DeviceTable(ScrollView, can_focus=True):
         self.order: list[str] = []
         self._lines: dict[str, tuple[Text, int]] = {}  # devnode -> (line, version)
         self._strips: dict[tuple[str, str, int], Strip] = {}
+        self.columns = COLUMNS
+        self._version = 0  # one counter for all lines, so a cached strip never outlives its line
 
     # -- data ---------------------------------------------------------------------------------
     @property
@@ -170,10 +186,13 @@ class DeviceTable(ScrollView, can_focus=True):
         row = self.rows_by_dev.get(devnode)
         if row is None:
             return
-        version = self._lines.get(devnode, (None, 0))[1] + 1
-        self._lines[devnode] = (line_text(cells(row)), version)
+        self._lines[devnode] = (line_text(cells(row), self.columns), self._next_version())
         if devnode in self.order:
             self.refresh_line(self.order.index(devnode) + 1)
+
+    def _next_version(self) -> int:
+        self._version += 1
+        return self._version
 
     def get_cell(self, devnode: str, column: str) -> Text | str:
         return cells(self.rows_by_dev[devnode])[column]
@@ -193,7 +212,16 @@ class DeviceTable(ScrollView, can_focus=True):
         return self.rows_by_dev.get(self.order[min(self.cursor_row, len(self.order) - 1)])
 
     def _resize(self) -> None:
-        self.virtual_size = Size(sum(w + 2 for _, _, w in COLUMNS), len(self.order) + 1)
+        self.virtual_size = Size(sum(w + 2 for _, _, w in self.columns), len(self.order) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        columns = visible_columns(event.size.width)
+        if columns != self.columns:
+            self.columns = columns
+            self._lines.clear()
+            self._strips.clear()
+            self._resize()
+            self.refresh()
 
     # -- cursor -------------------------------------------------------------------------------
     def watch_cursor_row(self, old: int, new: int) -> None:
@@ -235,12 +263,14 @@ class DeviceTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
-            return self._strip("header", line_text(None), 0, "device-table--header", width)
+            return self._strip("header", line_text(None, self.columns), -len(self.columns), "device-table--header", width)
         index = y + int(self.scroll_offset.y) - 1
         if index >= len(self.order):
             return Strip.blank(width, self.rich_style)
         devnode = self.order[index]
-        line, version = self._lines.get(devnode) or (line_text(cells(self.rows_by_dev[devnode])), 0)
+        if devnode not in self._lines:
+            self._lines[devnode] = (line_text(cells(self.rows_by_dev[devnode]), self.columns), self._next_version())
+        line, version = self._lines[devnode]
         if index == self.cursor_row:
             component = "device-table--cursor"
         else:
