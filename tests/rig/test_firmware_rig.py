@@ -20,18 +20,21 @@ import json, sys, threading
 from bench.model import Device
 from bench.tools import runner
 from bench.wipe import firmware
-devnode, step, transport, size, params = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), json.loads(sys.argv[5])
+devnode, transport, size, steps = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 dev = Device(devnode=devnode, name=devnode.rsplit("/", 1)[1], kind="ssd", transport=transport, size_bytes=size)
-seen = []
-with runner.collecting() as ev:
-    try:
-        out = firmware.execute(step, dev, params, progress=seen.append, cancelled=threading.Event())
-        result = {"status": out.status, "detail": out.detail}
-    except Exception as exc:
-        result = {"status": "raised", "error": type(exc).__name__, "detail": str(exc)}
-result["progress"] = seen
-result["commands"] = [{"argv": list(c.argv), "rc": c.rc, "out": c.stdout + c.stderr} for c in ev.commands]
-print(json.dumps(result))
+results = []
+for step, params in steps:
+    seen = []
+    with runner.collecting() as ev:
+        try:
+            out = firmware.execute(step, dev, params, progress=seen.append, cancelled=threading.Event())
+            result = {"status": out.status, "detail": out.detail}
+        except Exception as exc:
+            result = {"status": "raised", "error": type(exc).__name__, "detail": str(exc)}
+    result["progress"] = seen
+    result["commands"] = [{"argv": list(c.argv), "rc": c.rc, "out": c.stdout + c.stderr} for c in ev.commands]
+    results.append(result)
+print(json.dumps(results))
 '''
 
 PROBE_SCRIPT = r'''
@@ -49,9 +52,10 @@ print(json.dumps(out))
 SIZE = 32 * MiB
 
 
-def _step(g: Guest, devnode: str, step: str, transport: str, **params: object) -> dict:
-    cmd = (f'cd "$RIG_REPO" && python /tmp/fw_step.py {shlex.quote(devnode)} {step} {transport} {SIZE} '
-           f"{shlex.quote(json.dumps(params))}")
+def _steps(g: Guest, devnode: str, transport: str, *steps: tuple[str, dict]) -> list[dict]:
+    """Run firmware steps in one bench process in the guest (each Python start costs seconds over 9p)."""
+    cmd = (f'cd "$RIG_REPO" && python /tmp/fw_step.py {shlex.quote(devnode)} {transport} {SIZE} '
+           f"{shlex.quote(json.dumps(list(steps)))}")
     r = g.run(cmd, timeout=300).check()
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -71,6 +75,7 @@ class Rig:
     sata: Sata
     scsi: Scsi
     usb: Usb
+    purge: Nvme  # kept for the end-to-end `bench wipe --profile nist-purge`
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +84,17 @@ def guest():
     sata = Sata(serial="RIGFWSATA01", size=SIZE, fill="random")
     scsi = Scsi(serial="RIGFWSCSI01", size=SIZE)
     usb = Usb(serial="RIGFWUSB01", size=SIZE)
+    purge = Nvme(serial="RIGFWPURGE01", size=8 * MiB, fill="random")
     files = {"fw_step.py": STEP_SCRIPT.encode(), "probe.py": PROBE_SCRIPT.encode()}
-    with Guest(drives=[nvme, sata, scsi, usb], mode="host", files=files) as g:
-        yield Rig(g, nvme, sata, scsi, usb)
+    with Guest(drives=[nvme, sata, scsi, usb, purge], mode="host", files=files) as g:
+        yield Rig(g, nvme, sata, scsi, usb, purge)
 
 
 def test_nvme_format_user_data_zeroes_the_backing_image(guest):
     g, nvme = guest.g, guest.nvme
     devnode = g.devnode(nvme)
     assert not _all_zero(nvme.image)
-    result = _step(g, devnode, "nvme-format-user-data", "nvme")
+    [result] = _steps(g, devnode, "nvme", ("nvme-format-user-data", {}))
     assert result["status"] == "done", result
     argvs = [c["argv"] for c in result["commands"]]
     assert ["nvme", "format", devnode, "--ses=1", "--force"] in argvs
@@ -100,19 +106,19 @@ def test_nvme_format_user_data_zeroes_the_backing_image(guest):
 def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
     g, nvme = guest.g, guest.nvme
     devnode = g.devnode(nvme)
-    assert _step(g, devnode, "nvme-format-crypto", "nvme")["status"] == "unsupported"  # FNA 0
-    result = _step(g, devnode, "nvme-sanitize-block", "nvme")
+    crypto, result, forced = _steps(g, devnode, "nvme", ("nvme-format-crypto", {}), ("nvme-sanitize-block", {}),
+                                    ("nvme-sanitize-block", {"ignore_capabilities": True}))
+    assert crypto["status"] == "unsupported" and "FNA bit 2" in crypto["detail"]
     assert result["status"] == "unsupported" and "SANICAP" in result["detail"]
-    forced = _step(g, devnode, "nvme-sanitize-block", "nvme", ignore_capabilities=True)
     assert forced["status"] == "unsupported" and "Invalid Command Opcode" in forced["detail"]
 
 
 def test_sata_security_erase_aborted_with_exit_0_is_failed(guest):
     g, sata = guest.g, guest.sata
     devnode = g.devnode(sata)
-    plain = _step(g, devnode, "ata-security-erase", "sata")
+    plain, forced = _steps(g, devnode, "sata", ("ata-security-erase", {}),
+                           ("ata-security-erase", {"ignore_capabilities": True, "password": "rigpw"}))
     assert plain["status"] == "unsupported", plain  # QEMU's IDENTIFY has no Security section
-    forced = _step(g, devnode, "ata-security-erase", "sata", ignore_capabilities=True, password="rigpw")
     assert forced["status"] == "failed", forced
     set_pass = [c for c in forced["commands"] if "--security-set-pass" in c["argv"]]
     assert set_pass and set_pass[0]["rc"] == 0 and "bad/missing sense data" in set_pass[0]["out"]
@@ -139,3 +145,20 @@ def test_probe_each_emulated_transport_with_the_real_tools(guest):
     us = caps["usb"]
     assert us["protocol"] == "usb" and not us["passthrough"] and us["ata_security"] is None
     assert any("does not pass ATA commands" in n for n in us["notes"])
+
+
+def test_bench_wipe_nist_purge_on_emulated_nvme_zeroes_the_image(guest):
+    """The whole product path: CLI -> probe -> planner -> engine -> firmware step
+    (`nvme format --ses=1`) -> read-back verification, checked on the host image."""
+    g, drive = guest.g, guest.purge
+    devnode = g.devnode(drive)
+    assert not _all_zero(drive.image)
+    plan = g.run(f'cd "$RIG_REPO" && bench wipe --plan {devnode} --profile nist-purge', timeout=300).check()
+    assert "nvme-format-user-data" in plan.stdout and "rejected nvme-format-crypto: FNA bit 2 clear" in plan.stdout
+    r = g.run(f'cd "$RIG_REPO" && bench wipe {devnode} --profile nist-purge --yes --json', timeout=600).check()
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert result["result"] == "passed", result
+    assert result["verification"]["expected"] == "uniform-non-original"
+    assert result["verification"]["uniform_byte"] == "0x00" and result["verification"]["mismatches"] == 0
+    g.run("sync", in_host=False).check()
+    assert _all_zero(drive.image), "bench said passed but the host image is not all zeros"
