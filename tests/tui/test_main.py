@@ -232,3 +232,24 @@ async def test_narrow_console_keeps_job_state_and_progress_visible(app_factory):
         assert len(keys) < len(COLUMNS) and {"dev", "serial", "guard", "job", "progress", "eta"} <= set(keys)
         line = table.render_line(1).text
         assert "overwrite" in line and "25%" in line and "1:00" in line and len(line) <= 80
+
+
+async def test_change_event_without_serial_keeps_the_row_and_a_new_drive_replaces_it(app_factory):
+    from dataclasses import replace
+
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        d = drive("sdb")
+        app.main.post_message(m.DeviceAppeared(d, wipeable(d), grade="good"))
+        await wait_for(pilot, lambda: "/dev/sdb" in app.main.table.rows_by_dev)
+        await pilot.press("space")
+        # A 'change' uevent (e.g. the partition table re-read during a wipe) described from sysfs only.
+        app.main.post_message(m.DeviceAppeared(replace(d, serial=""), wipeable(d)))
+        await pilot.pause()
+        row = app.main.table.rows_by_dev["/dev/sdb"]
+        assert row.selected and row.grade == "good" and row.device.serial == "WD-WCAYW1234567"
+        other = replace(d, serial="OTHER-9999")
+        app.main.post_message(m.DeviceAppeared(other, wipeable(other)))
+        await pilot.pause()
+        row = app.main.table.rows_by_dev["/dev/sdb"]
+        assert not row.selected and row.device.serial == "OTHER-9999"

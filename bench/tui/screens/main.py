@@ -24,6 +24,14 @@ STATUS_INTERVAL = 2.0
 POLL_INTERVAL = 3.0
 
 
+def same_device(old: Device, new: Device) -> bool:
+    """Is `new` (from an event or a rescan) still the drive we show? Events carry sysfs facts
+    only, so a serial one side lacks does not make it another drive; a different one does."""
+    if old.size_bytes != new.size_bytes or old.backing_file != new.backing_file:
+        return False
+    return not (old.serial and new.serial and old.serial != new.serial)
+
+
 class MainScreen(Screen):
     BINDINGS = [
         Binding("enter", "detail", "Detail", id="detail", tooltip="identity, health, wipe plan, history"),
@@ -99,8 +107,8 @@ class MainScreen(Screen):
             self.post_message(m.DeviceGone(str(event.subject)))
         elif isinstance(event.subject, Device):
             # 'add', or 'change' (a loop device getting a backing file counts as an appearance)
-            self.check_device(event.subject, hotplug=event.action == "add"
-                              or event.subject.devnode not in self.table.rows_by_dev)
+            old = self.table.rows_by_dev.get(event.subject.devnode)
+            self.check_device(event.subject, hotplug=event.action == "add" or old is None or old.removed)
         else:
             self.scan(initial=False)  # a bare devnode: the truth is what enumeration sees now
 
@@ -129,7 +137,7 @@ class MainScreen(Screen):
         for dev in devices:
             seen.add(dev.devnode)
             old = known.get(dev.devnode)
-            if old is not None and old.identity == dev.identity:
+            if old is not None and same_device(old, dev):
                 continue
             verdict, err = self._guard(dev)
             self.post_message(m.DeviceAppeared(dev, verdict, err, hotplug=not initial))
@@ -146,8 +154,10 @@ class MainScreen(Screen):
     def on_device_appeared(self, event: m.DeviceAppeared) -> None:
         old = self.table.rows_by_dev.get(event.device.devnode)
         row = DeviceRow(event.device, event.verdict, event.guard_error, grade=event.grade)
-        if old is not None and old.device.identity == event.device.identity:
+        if old is not None and not old.removed and same_device(old.device, event.device):
             row.grade, row.reasons, row.selected, row.job = old.grade, old.reasons, old.selected, old.job
+            if old.device.serial and not event.device.serial:
+                row.device = old.device  # keep the identity a tool read (events carry sysfs facts only)
         elif old is not None and old.flagged:
             row.job = old.job  # a failure stays on screen until acknowledged
         self.table.upsert(row)
