@@ -4,6 +4,8 @@ captured from real phones (tests/data/android/)."""
 
 from __future__ import annotations
 
+from tests.helpers.sockets import recv_exact
+
 import os
 import socket
 import struct
@@ -118,9 +120,9 @@ class FakeAdbd:
         local = 100
         try:
             while True:
-                header = _recv(conn, 24)
+                header = recv_exact(conn, 24)
                 cmd, arg0, _arg1, length, _crc, _magic = struct.unpack("<6I", header)
-                data = _recv(conn, length) if length else b""
+                data = recv_exact(conn, length) if length else b""
                 if cmd == CNXN:
                     if not self.state.authorized:
                         conn.sendall(message(AUTH, 1, 0, os.urandom(20)))  # TOKEN: the host must sign
@@ -158,12 +160,3 @@ class FakeAdbd:
             except OSError:
                 pass
 
-
-def _recv(conn: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf

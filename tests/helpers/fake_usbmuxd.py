@@ -4,6 +4,8 @@ There is no pair record, so a full `ideviceinfo` fails like an untrusted phone d
 
 from __future__ import annotations
 
+from tests.helpers.sockets import recv_exact
+
 import plistlib
 import socket
 import struct
@@ -59,8 +61,8 @@ class FakeUsbmuxd:
 
     def _lockdownd(self, conn: socket.socket) -> None:
         while True:
-            (n,) = struct.unpack(">I", _recv(conn, 4))
-            req = plistlib.loads(_recv(conn, n))
+            (n,) = struct.unpack(">I", recv_exact(conn, 4))
+            req = plistlib.loads(recv_exact(conn, n))
             r = req.get("Request")
             if r == "QueryType":
                 resp = {"Request": r, "Type": "com.apple.mobile.lockdown"}
@@ -86,8 +88,8 @@ class FakeUsbmuxd:
     def _handle(self, conn: socket.socket) -> None:
         try:
             while True:
-                length, _ver, _msg, tag = struct.unpack("<IIII", _recv(conn, 16))
-                req = plistlib.loads(_recv(conn, length - 16))
+                length, _ver, _msg, tag = struct.unpack("<IIII", recv_exact(conn, 16))
+                req = plistlib.loads(recv_exact(conn, length - 16))
                 kind = req.get("MessageType")
                 devices = [self._device()] if self.attached else []
                 if kind == "ListDevices":
@@ -114,12 +116,3 @@ class FakeUsbmuxd:
         finally:
             conn.close()
 
-
-def _recv(conn: socket.socket, n: int) -> bytes:
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
