@@ -281,7 +281,10 @@ class BenchAdapter:
     def health(self, device: Device) -> tuple[str, list[str]]:
         """(grade, reasons) for a drive, recorded as `health.result`."""
         check = optional_module("bench.health.check", "Health grading")
-        report = check.check_device(device.devnode, device=device, store=self.station.store)
+        from bench.health import load_thresholds
+
+        thresholds = load_thresholds(self.config.health_thresholds or None)  # the station's tuning, if any
+        report = check.check_device(device.devnode, device=device, store=self.station.store, thresholds=thresholds)
         reasons = list(getattr(report.assessment, "reasons", ()) or ())
         return clean_text(report.grade, 12), [clean_text(r, 200) for r in reasons]
 
@@ -399,6 +402,11 @@ class BenchAdapter:
                                hint=out.hint or "it stays queued and prints when the printer is back")
         where = f" (preview {out.preview})" if out.preview else ""
         return f"label {out.job.asset_tag} printed{where}"
+
+    def retry_labels(self) -> int:
+        """Print labels that waited for a printer (queued while it was off or out of paper)."""
+        queue = optional_module("bench.labels.queue", "Label printing")
+        return sum(1 for out in queue.retry_pending(self.station) if out.printed)
 
     def preview_label(self, device: Device) -> Any:
         """The device's label as a PNG path (nothing queued, nothing recorded)."""

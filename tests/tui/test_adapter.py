@@ -61,3 +61,38 @@ def test_annotation_round_trip_is_cleaned(station):
     dev = drive("sdb")
     adapter.annotate(dev, Annotation("Donor\x1b[31m", "B-1", "A", "ok"))
     assert adapter.annotation(dev) == Annotation("Donor?", "B-1", "A", "ok")
+
+
+def test_labels_queued_while_the_printer_was_away_print_on_retry(station):
+    import socket
+
+    from tests.helpers.fake_printer import NetworkPrinter, seed_device
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nobody listens here yet: the printer is off
+    station.config.printer = f"tcp://127.0.0.1:{port}"
+    tag, _, _ = seed_device(station)
+    adapter = BenchAdapter(station)
+    with pytest.raises(BenchError, match="label not printed"):
+        adapter.print_label(adapter_device(station, tag))
+    assert adapter.retry_labels() == 0  # still away
+    station.store._conn.execute("UPDATE print_jobs SET updated_at = '2000-01-01T00:00:00+00:00'")
+    printer = NetworkPrinter(port=port)  # switched back on
+    try:
+        assert adapter.retry_labels() == 1
+        assert len(station.store.records(kind="label.printed")) == 1
+    finally:
+        printer.close()
+
+
+
+def adapter_device(station, tag):
+    """The Device whose identity hashes to the seeded record's device id (seed_device's defaults)."""
+    from bench.model import Device
+    from bench.store import assets
+
+    dev = Device("/dev/seeded", "seeded", "ssd", "sata", 1 << 30, vendor="Samsung", model="SSD 870 EVO 1TB",
+                 serial="S4EVNX0R123456")
+    assert dev.device_id == assets.device_for(station.store, tag)
+    return dev

@@ -22,6 +22,7 @@ PROGRESS_INTERVAL = 0.25
 STATUS_INTERVAL = 2.0
 #: Without a hot-plug monitor the table is rescanned this often.
 POLL_INTERVAL = 3.0
+LABEL_RETRY_INTERVAL = 15.0
 
 
 def same_device(old: Device, new: Device) -> bool:
@@ -77,6 +78,7 @@ class MainScreen(Screen):
         self.table.focus()
         self.set_interval(PROGRESS_INTERVAL, self.apply_progress, name="progress")
         self.set_interval(STATUS_INTERVAL, self.refresh_status, name="status")
+        self.set_interval(LABEL_RETRY_INTERVAL, self.retry_labels, name="labels")
         self.refresh_status()
         if self._scan:
             self.scan(initial=True)
@@ -204,6 +206,16 @@ class MainScreen(Screen):
             self.post_message(m.StatusRefreshed(self.adapter.status()))
         except Exception as exc:  # noqa: BLE001 - the register or store going away is shown, not fatal
             self.post_message(m.ActionFailed(translate(exc), "status"))
+
+    @work(thread=True, exclusive=True, group="labels", exit_on_error=False)
+    def retry_labels(self) -> None:
+        """Queued labels print by themselves once the printer is back (never blocking the screen)."""
+        try:
+            printed = self.adapter.retry_labels()
+        except Exception:  # noqa: BLE001 - a printer still away is the normal case: they stay queued
+            return
+        if printed:
+            self.app.call_from_thread(self.notify, f"{printed} queued label(s) printed", markup=False)
 
     @on(m.StatusRefreshed)
     def on_status(self, event: m.StatusRefreshed) -> None:
