@@ -53,6 +53,10 @@ def security_erase_argv(devnode: str, password: str, enhanced: bool) -> list[str
     return [HDPARM, "--user-master", "u", flag, password, devnode]
 
 
+def security_unlock_argv(devnode: str, password: str) -> list[str]:
+    return [HDPARM, "--user-master", "u", "--security-unlock", password, devnode]
+
+
 def security_disable_argv(devnode: str, password: str) -> list[str]:
     return [HDPARM, "--user-master", "u", "--security-disable", password, devnode]
 

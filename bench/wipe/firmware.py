@@ -218,9 +218,13 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
         c = run(hdparm.security_set_pass_argv(ctx.dev, password), timeout=60)
         after = _identify(ctx).security
         if after is None or not after.enabled:
-            why = "aborted by the drive" if hdparm.ABORT_MARKER in _out(c) else f"exit {c.rc}"
-            return Outcome(FAILED, f"SECURITY SET PASSWORD did not take effect ({why}, hdparm exit {c.rc}): "
-                           f"{kind} not attempted; {_tail(c)}")
+            aborted = hdparm.ABORT_MARKER in _out(c)
+            why = "aborted by the drive" if aborted else "drive state unreadable afterwards" if after is None \
+                else "security still not enabled"
+            detail = f"SECURITY SET PASSWORD did not take effect ({why}, hdparm exit {c.rc}): {kind} not attempted"
+            if after is None and not aborted:
+                detail += f"; IF THE DRIVE NOW HAS A PASSWORD IT IS {password!r}"
+            return Outcome(FAILED, f"{detail}; {_tail(c)}")
     if ctx.cancelled.is_set():
         return Outcome(FAILED, "cancelled before the erase started; " + _disable_password(ctx, password))
 
@@ -258,6 +262,9 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
 
 def _disable_password(ctx: _Ctx, password: str) -> str:
     """Try to remove the password bench set; say loudly if the drive stays locked."""
+    before = _identify(ctx).security
+    if before is not None and before.locked:
+        run(hdparm.security_unlock_argv(ctx.dev, password), timeout=60)
     c = run(hdparm.security_disable_argv(ctx.dev, password), timeout=60)
     sec = _identify(ctx).security
     if sec is not None and not sec.enabled:
@@ -319,7 +326,10 @@ def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
 # --- NVMe ----------------------------------------------------------------------
 
 def _id_ctrl(ctx: _Ctx) -> tuple[str, int, nvme.IdCtrl | None, str]:
-    ctrl, nsid = nvme.split_devnode(ctx.dev)
+    try:
+        ctrl, nsid = nvme.split_devnode(ctx.dev)
+    except ValueError as exc:
+        return ctx.dev, 0, None, str(exc)
     c = run(nvme.id_ctrl_argv(ctrl), timeout=30)
     if c.rc != 0:
         return ctrl, nsid, None, f"nvme id-ctrl failed (exit {c.rc}): {_tail(c)}"

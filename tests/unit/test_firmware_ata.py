@@ -61,7 +61,8 @@ def test_frozen_hint_offers_rtcwake_only_where_suspend_works(replay):
 
 
 def test_exit_zero_but_aborted_is_failed_and_password_removed(replay):
-    replay.add("hdparm -I /dev/sdx", [Reply(I_OK), Reply(I_ENABLED), Reply(I_ENABLED), Reply(I_OK)])
+    # -I: before, after set-pass, after the erase, before disable, after disable
+    replay.add("hdparm -I /dev/sdx", [Reply(I_OK), Reply(I_ENABLED), Reply(I_ENABLED), Reply(I_ENABLED), Reply(I_OK)])
     replay.add("hdparm --user-master u --security-set-pass benchpw /dev/sdx", Reply(SET_PASS_OK))
     replay.add("hdparm --user-master u --security-erase-enhanced benchpw /dev/sdx", Reply(ERASE_ABORTED, rc=0))
     replay.add("hdparm --user-master u --security-disable benchpw /dev/sdx", Reply(""))
@@ -73,15 +74,18 @@ def test_exit_zero_but_aborted_is_failed_and_password_removed(replay):
 
 
 def test_drive_left_locked_is_said_loudly_with_the_password(replay):
-    replay.add("hdparm -I /dev/sdx", [Reply(I_OK), Reply(I_ENABLED), Reply(I_ENABLED),
-                                      Reply(data("hdparm/I_ironic_locked.txt"))])
+    locked = Reply(data("hdparm/I_ironic_locked.txt"))
+    replay.add("hdparm -I /dev/sdx", [Reply(I_OK), Reply(I_ENABLED), locked, locked])
     replay.add("hdparm --user-master u --security-set-pass benchpw /dev/sdx", Reply(SET_PASS_OK))
     replay.add("hdparm --user-master u --security-erase benchpw /dev/sdx", Reply(ERASE_ABORTED))
+    replay.add("hdparm --user-master u --security-unlock benchpw /dev/sdx", Reply(ERASE_ABORTED))
     replay.add("hdparm --user-master u --security-disable benchpw /dev/sdx", Reply(ERASE_ABORTED))
     outcome, _, _ = run_step("ata-security-erase", SATA)
     assert outcome.status == "failed"
     assert "DRIVE LEFT WITH SECURITY PASSWORD 'benchpw' SET AND LOCKED" in outcome.detail
     assert "--security-disable benchpw /dev/sdx" in outcome.detail
+    ops = [c[3] for c in replay.calls if c[1] == "--user-master"]
+    assert ops == ["--security-set-pass", "--security-erase", "--security-unlock", "--security-disable"]
 
 
 def test_qemu_drive_aborting_set_pass_is_failed_not_done(replay):

@@ -151,3 +151,10 @@ def test_id_ctrl_failure_is_failed(replay, step):
     replay.add("nvme id-ctrl /dev/nvme0 -o json", Reply(stderr="identify controller: Permission denied\n", rc=1))
     outcome, _, _ = run_step(step, NVME)
     assert outcome.status == "failed" and "id-ctrl failed" in outcome.detail
+
+
+def test_non_nvme_devnode_is_failed_not_a_crash(replay):
+    from dataclasses import replace
+    outcome, _, _ = run_step("nvme-format-user-data", replace(NVME, devnode="/dev/sdq"))
+    assert outcome.status == "failed" and "not an NVMe device node" in outcome.detail
+    assert replay.calls == []
