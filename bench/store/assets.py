@@ -11,7 +11,8 @@ from bench.store.records import Record, Store, utc_now
 def asset_prefix(station_id: str, configured: str = "") -> str:
     if configured:
         return re.sub(r"[^A-Z0-9]", "", configured.upper())[:8] or "BENCH"
-    return (re.sub(r"[^A-Z0-9]", "", station_id.upper())[:4] or "BNCH") + station_id[-4:].upper()
+    alnum = re.sub(r"[^A-Z0-9]", "", station_id.upper()) or "BNCH"
+    return alnum if len(alnum) <= 8 else alnum[:4] + alnum[-4:]
 
 
 def tag_for(store: Store, device_id: str) -> str | None:
