@@ -201,6 +201,12 @@ def _probe_nvme(device: Device, discard: bool) -> Capabilities:
 
 
 def _probe_scsi(device: Device, discard: bool) -> Capabilities:
+    # SATA drives on a SAS HBA show transport "sas" but answer ATA commands through the
+    # HBA's SAT layer; a real SCSI disk gets hdparm's empty stub.
+    ident = run(hdparm.identify_argv(device.devnode), timeout=30)
+    info = hdparm.parse_identify(ident.stdout + ident.stderr)
+    if info.is_ata:
+        return _ata_caps(device, info, "ata", discard, ["SATA drive behind a SAS/SCSI host adapter (SAT)"])
     inq = run(sg.inq_argv(device.devnode), timeout=30)
     if inq.rc != 0:
         return Capabilities(protocol="scsi", discard=discard, notes=(f"sg_inq failed (exit {inq.rc})",))

@@ -77,6 +77,7 @@ def test_usb_with_sat_passthrough(replay):
 
 
 def test_scsi_sanitize_unknown_on_qemu(replay):
+    replay.add("hdparm -I /dev/sdy", Reply(data("hdparm/I_rig_qemu_scsi_stub.txt")))
     replay.add("sg_inq /dev/sdy", Reply(data("sg/inq_rig_qemu_scsi.txt")))
     replay.add("sg_opcodes *", Reply("Report supported operation codes: Illegal request, Invalid opcode\n", rc=9))
     caps = capabilities.probe(SAS)
@@ -93,3 +94,14 @@ def test_missing_tool_is_a_note(replay):
     caps = capabilities.probe(SATA)
     assert caps.protocol == "ata" and caps.ata_security is None
     assert "hdparm is not installed" in caps.notes[0]
+
+
+def test_sata_drive_on_a_sas_hba_is_probed_as_ata(replay):
+    replay.add("hdparm -I /dev/sdy", Reply(data("hdparm/I_ironic_sanitize.txt")))
+    replay.add("hdparm -N /dev/sdy", Reply(data("hdparm/N_hpa_disabled.txt")))
+    replay.add("hdparm --dco-identify /dev/sdy", Reply(""))
+    caps = capabilities.probe(SAS)
+    assert caps.protocol == "ata" and caps.ata_sanitize and caps.ata_sanitize.block_erase
+    assert caps.ata_security and caps.ata_security.supported and caps.scsi is None
+    assert any("SAS/SCSI host adapter" in n for n in caps.notes)
+    assert not any(c[0] == "sg_inq" for c in replay.calls)
