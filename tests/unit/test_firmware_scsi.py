@@ -32,9 +32,7 @@ def test_scsi_sanitize_polls_progress_to_done(replay):
     replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"),
                                                    Reply("Progress indication: 60.00% done\n"),
                                                    Reply(data("sg/requests_progress_rig_qemu_scsi_idle.txt"))])
-    replay.add("sg_requests /dev/sdy", Reply("Decode parameter data as sense data:\n Fixed format, current; "
-                                             "Sense key: No Sense\n Additional sense: No additional sense "
-                                             "information\n"))
+    replay.add("sg_requests /dev/sdy", Reply(data("sg/requests_rig_qemu_scsi_no_sense.txt")))
     outcome, seen, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "done"
     assert seen == [0.0, 0.1, 0.6, 1.0]
@@ -45,8 +43,9 @@ def test_scsi_sanitize_failed_sense(replay):
     replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
     replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"), Reply("")])
     replay.add("sg_requests /dev/sdy",
-               Reply("Decode parameter data as sense data:\n Fixed format, current; Sense key: Medium Error\n"
-                     " Additional sense: Sanitize command failed\n"))
+               Reply(data("sg/requests_rig_qemu_scsi_no_sense.txt")
+                     .replace("No Sense", "Medium Error").replace("No additional sense information",
+                                                                  "Sanitize command failed")))
     outcome, _, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "failed" and "Sanitize command failed" in outcome.detail
 

@@ -58,3 +58,10 @@ def test_opcodes_real_qemu_outputs():
     # libata's SAT layer answers for SANITIZE block erase: "Command is not currently available"
     assert sg.parse_opcode_supported(read("opcodes_rig_qemu_sata_sanitize_not_available.txt"), 0) is False
     assert sg.parse_progress(read("requests_progress_rig_qemu_scsi_idle.txt")) is None
+
+
+def test_overwrite_argv_was_accepted_by_real_sg_sanitize():
+    assert sg.sanitize_argv("/dev/sda", "overwrite") == [
+        "sg_sanitize", "--quick", "--early", "--overwrite", "--zero", "--ipl=4", "/dev/sda"]
+    assert "bypassing SANITIZE command" in read("sanitize_overwrite_zero_ipl4_dry_run_rig_qemu_scsi.txt")
+    assert not sg.sanitize_failed_sense(read("requests_rig_qemu_scsi_no_sense.txt"))
