@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from bench.errors import BenchError, ParseError
 from bench.model import Device
@@ -92,7 +93,8 @@ def probe(device: Device) -> Capabilities:
         return _guard(_probe_ata, device, "ata", discard)
     if transport == "usb":
         return _guard(_probe_usb, device, "usb", discard)
-    if transport in ("sas", "scsi"):
+    if transport in ("sas", "scsi") or (transport == "unknown" and re.search(r"/sd[a-z]+$", device.devnode)):
+        # an sdX whose transport detection could not name still answers hdparm / sg3-utils
         return _guard(_probe_scsi, device, "scsi", discard)
     if transport == "mmc":
         return Capabilities(protocol="mmc", discard=discard,
@@ -101,7 +103,8 @@ def probe(device: Device) -> Capabilities:
                         notes=(f"transport {transport!r}: no firmware erase commands known",))
 
 
-def _guard(fn, device: Device, protocol: str, discard: bool) -> Capabilities:
+def _guard(fn: Callable[[Device, bool], Capabilities], device: Device, protocol: str,
+           discard: bool) -> Capabilities:
     try:
         return fn(device, discard)
     except BenchError as exc:  # ToolMissing, ParseError, ...: a capability we could not learn

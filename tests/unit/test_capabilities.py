@@ -105,3 +105,13 @@ def test_sata_drive_on_a_sas_hba_is_probed_as_ata(replay):
     assert caps.ata_security and caps.ata_security.supported and caps.scsi is None
     assert any("SAS/SCSI host adapter" in n for n in caps.notes)
     assert not any(c[0] == "sg_inq" for c in replay.calls)
+
+
+def test_sd_node_with_unknown_transport_is_still_probed(replay):
+    from dataclasses import replace
+    replay.add("hdparm -I /dev/sdx", Reply(data("hdparm/I_rig_qemu_sata.txt")))
+    caps = capabilities.probe(replace(SATA, transport="unknown"))
+    assert caps.protocol == "ata" and caps.passthrough
+    vd = Device(devnode="/dev/vda", name="vda", kind="virtual", transport="virtio", size_bytes=1 << 30)
+    caps = capabilities.probe(vd)
+    assert caps.protocol == "unknown" and "virtio" in caps.notes[0]
