@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import fcntl
 import json
 import os
 import shlex
@@ -72,6 +73,7 @@ class Guest:
     root_ports: int = 2  # free PCIe slots for hotplug_nvme
     boot_timeout: float = 240.0
     poweroff_timeout: float = 20.0  # then QEMU's process group is killed
+    slot_timeout: float = 900.0  # waiting for one of the MAX_GUESTS machine-wide slots
     cache: Path | None = None
 
     def __post_init__(self) -> None:
@@ -85,6 +87,8 @@ class Guest:
         self._seq = 0
         self._hotplugged: dict[str, Drive] = {}
         self._ports_used: set[int] = set()
+        self._slot: int | None = None
+        self._created: list[tuple[Drive, bool]] = []  # (drive, id was assigned here)
 
     # ---- life cycle ---------------------------------------------------------------------
     def __enter__(self) -> "Guest":
@@ -99,13 +103,17 @@ class Guest:
             raise RigError("qemu-system-x86_64 not found: apt-get install qemu-system-x86 (make setup)")
         if self.cache is not None:
             os.environ["RIG_CACHE"] = str(self.cache)
-        started = time.monotonic()
-        kernel = ensure_kernel()
-        base = build_initramfs(kernel)
-        self.workdir = Path(tempfile.mkdtemp(prefix="rig-", dir=cache_dir() / "run"
-                                             if _mkdir(cache_dir() / "run") else None))
+        with open(cache_dir() / "build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # one kernel download / initramfs build at a time
+            kernel = ensure_kernel()
+            base = build_initramfs(kernel)
+        self._slot = _take_slot(self.slot_timeout)
         _LIVE.add(self)
+        started = time.monotonic()
         try:
+            run_dir = cache_dir() / "run"
+            run_dir.mkdir(exist_ok=True)
+            self.workdir = Path(tempfile.mkdtemp(prefix="rig-", dir=run_dir))
             self._boot(kernel.vmlinuz, base)
         except BaseException:
             self.close()
@@ -175,6 +183,7 @@ class Guest:
             args += ["-device", f"pcie-root-port,id=rigrp{n},chassis={n},slot={n}"]
         ports = 0
         for i, drive in enumerate(self.drives):
+            self._created.append((drive, not drive.id))
             drive.id = drive.id or f"{type(drive).__name__.lower()}{i}"
             if isinstance(drive, Sata):
                 drive.port, ports = ports, ports + 1
@@ -188,6 +197,9 @@ class Guest:
     def _make_images(self, drive: Drive) -> list[str]:
         assert self.workdir is not None
         nodes = []
+        if drive.images and not all(p.exists() for p in drive.images):
+            raise RigError(f"{drive.serial}: image files {drive.images} are gone (a Drive object "
+                           "is reused only after its guest closed, which resets it)")
         for n in range(drive.image_count()):
             node = f"{drive.id}-img{n}"
             if len(drive.images) <= n:
@@ -233,6 +245,13 @@ class Guest:
             self._qmp = None
         if self.workdir is not None and not os.environ.get("RIG_KEEP"):
             shutil.rmtree(self.workdir, ignore_errors=True)
+            # images made here are gone: the same Drive objects can serve a later guest
+            for drive, auto_id in self._created:
+                drive.images = [p for p in drive.images if not p.is_relative_to(self.workdir)]
+                drive.id = "" if auto_id else drive.id
+        if self._slot is not None:
+            os.close(self._slot)  # releases the flock
+            self._slot = None
         _LIVE.discard(self)
 
     def __hash__(self) -> int:
@@ -390,13 +409,31 @@ done
 """
 
 
+#: Guests running at once on this machine, across processes (2 cores: more only slows all).
+MAX_GUESTS = int(os.environ.get("RIG_MAX_GUESTS", "2"))
+
+
+def _take_slot(timeout: float) -> int:
+    """An fd holding an flock on one of MAX_GUESTS slot files (freed on close or death)."""
+    slots = cache_dir() / "slots"
+    slots.mkdir(exist_ok=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        for n in range(MAX_GUESTS):
+            fd = os.open(slots / f"{n}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                os.close(fd)
+        if time.monotonic() > deadline:
+            raise RigError(f"{MAX_GUESTS} rig guests already running for {timeout:.0f} s "
+                           f"(locks in {slots}); raise RIG_MAX_GUESTS or wait")
+        time.sleep(0.5)
+
+
 def _b64(lines: list[str]) -> str:
     return base64.b64decode("".join(lines)).decode("utf-8", "replace")
-
-
-def _mkdir(path: Path) -> bool:
-    path.mkdir(parents=True, exist_ok=True)
-    return True
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

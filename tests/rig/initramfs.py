@@ -25,15 +25,22 @@ TOOLS = [
     "nvme", "hdparm", "smartctl", "blkdiscard", "blockdev", "lsblk", "losetup", "wipefs",
     "sg_inq", "sg_readcap", "sg_vpd", "sg_turs", "sg_requests", "sg_sat_identify", "sg_logs",
     "sg_scan", "sg_map", "sg_unmap", "sg_write_same", "sg_format", "sg_sanitize",
-    "udevadm", "dmsetup", "kmod",
+    "udevadm", "dmsetup", "kmod", "mkfs.ext4", "sfdisk", "blkid",
 ]
 #: Loaded at every boot.
 BOOT_MODULES = [
     "virtio_pci", "nvme", "ahci", "sd_mod", "sg", "virtio_scsi", "xhci-pci", "usb-storage",
     "dm-mod", "loop", "9pnet_virtio", "9p",
 ]
-#: Shipped for tests to load on demand (`modprobe null_blk ...` inside the guest).
-EXTRA_MODULES = ["null_blk", "scsi_debug", "dm-flakey", "configfs"]
+#: Shipped for tests to load on demand (`modprobe null_blk ...` inside the guest); file systems
+#: load themselves on mount (the kernel runs /sbin/modprobe). The gadget drivers fake USB
+#: devices (mass storage, ADB via FunctionFS, printer, serial) on dummy_hcd.
+EXTRA_MODULES = [
+    "null_blk", "scsi_debug", "dm-flakey", "dm-crypt", "configfs",
+    "ext4", "vfat", "nls_cp437", "nls_iso8859-1", "nls_utf8", "crc32c_generic", "crc32c-intel",
+    "dummy_hcd", "libcomposite", "usb_f_mass_storage", "usb_f_fs", "usb_f_printer", "usb_f_acm",
+    "cdc-acm", "usblp",
+]
 
 
 def _tool_paths() -> list[Path]:
@@ -105,6 +112,8 @@ def build_initramfs(kernel: Kernel) -> Path:
                 _copy(lib, stage)
         for alias in ("modprobe", "insmod", "rmmod", "lsmod", "depmod", "modinfo"):
             (stage / "usr/sbin" / alias).symlink_to("kmod")
+        # the kernel's request_module (mount -t ext4 ...) runs /sbin/modprobe
+        (stage / "sbin/modprobe").symlink_to("/usr/sbin/kmod")
         (stage / "etc/passwd").write_text("root:x:0:0:root:/tmp:/bin/sh\n")
         (stage / "etc/group").write_text("root:x:0:\ndisk:x:6:\n")
         _stage_modules(kernel, stage)
