@@ -145,8 +145,16 @@ def _subprocess_executor(
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, 9)
-        out, err = proc.communicate()
-        return -9, out, err, True
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            # A process stuck in uncommunicative kernel I/O (a hung drive) survives SIGKILL until
+            # the I/O returns; never let it hang the job thread: leave it to the kernel.
+            for pipe in (proc.stdout, proc.stderr, proc.stdin):
+                with contextlib.suppress(OSError, AttributeError):
+                    pipe.close()
+            out, err = b"", b"(process did not exit after SIGKILL: the device is probably hung)"
+        return -9, out or b"", err or b"", True
 
 
 _executor: Executor = _subprocess_executor

@@ -47,3 +47,10 @@ def test_nothing_outside_the_runner_imports_subprocess() -> None:
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
                  if p.name != "runner.py" and ("import subprocess" in p.read_text() or "from subprocess" in p.read_text())]
     assert offenders == []
+
+
+def test_a_child_that_keeps_the_pipe_open_after_the_kill_does_not_hang_the_caller() -> None:
+    # The grandchild leaves the process group and keeps stdout open, as a process stuck in
+    # kernel I/O would after SIGKILL: run() must still come back.
+    done = runner.run(["sh", "-c", "setsid sleep 30 & sleep 30"], timeout=0.5)
+    assert done.timed_out and done.seconds < 15
