@@ -261,12 +261,13 @@ class Guest:
     def run(self, script: str, timeout: float = 120, in_host: bool | None = None) -> Result:
         """Run a shell script in the guest (in the host root chroot when in_host, the
         default in host mode). stdin is /dev/null; a command past `timeout` is killed (rc 137)."""
-        if self._cmd_file is None or not self.alive:
-            raise RigError(f"guest is not running:\n{self.console_tail()}")
         if in_host is None:
             in_host = self.mode == "host"
         if in_host and self.mode != "host":
             raise RigError("in_host=True needs Guest(mode='host')")
+        if self._cmd_file is None or not self.alive:
+            code = self._proc.returncode if self._proc is not None else None
+            raise RigError(f"guest is not running (QEMU exit status {code}):\n{self.console_tail()}")
         self._seq += 1
         cid = f"c{self._seq}"
         payload = base64.b64encode(script.encode()).decode()
