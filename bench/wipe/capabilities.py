@@ -17,16 +17,8 @@ from bench.tools import hdparm, nvme, sg
 from bench.tools.runner import run
 
 
-@dataclass(frozen=True)
-class AtaSecurity:
-    supported: bool
-    enabled: bool
-    locked: bool
-    frozen: bool
-    count_expired: bool
-    enhanced_erase_supported: bool
-    erase_minutes: int | None
-    enhanced_erase_minutes: int | None
+#: ATA security state as `hdparm -I` reports it (one dataclass, not a copy of it).
+AtaSecurity = hdparm.SecurityInfo
 
 
 @dataclass(frozen=True)
@@ -120,12 +112,7 @@ def _discard_supported(device: Device) -> bool:
 
 
 def ata_security_from(info: hdparm.IdentifyInfo) -> AtaSecurity | None:
-    s = info.security
-    if s is None:
-        return None
-    return AtaSecurity(supported=s.supported, enabled=s.enabled, locked=s.locked, frozen=s.frozen,
-                       count_expired=s.count_expired, enhanced_erase_supported=s.enhanced_erase_supported,
-                       erase_minutes=s.erase_minutes, enhanced_erase_minutes=s.enhanced_erase_minutes)
+    return info.security
 
 
 def _ata_caps(device: Device, info: hdparm.IdentifyInfo, protocol: str, discard: bool,
