@@ -53,6 +53,18 @@ def clean_text(value: Any, limit: int = 256) -> str:
     return text
 
 
+def human_size(n: int | float | None, empty: str = "-") -> str:
+    """Decimal units as drive makers label them: 275 GB, 67.1 MB, 512 B."""
+    if not n:
+        return empty
+    units = ["B", "kB", "MB", "GB", "TB", "PB"]
+    value, i = float(n), 0
+    while value >= 1000 and i < len(units) - 1:
+        value /= 1000
+        i += 1
+    return f"{value:.0f} {units[i]}" if value >= 100 or i == 0 else f"{value:.1f} {units[i]}"
+
+
 @dataclass(frozen=True)
 class Device:
     """A block device as detected on the bench (drives; phones are in bench.phones)."""

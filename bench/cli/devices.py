@@ -11,21 +11,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tools", action="store_true", help="sysfs/udev only: do not ask smartctl for identity")
 
 
-def _human_size(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return str(n)
-
-
 def _row(device_dict: dict) -> str:
-    from bench.model import clean_text
+    from bench.model import clean_text, human_size
 
     d = device_dict
     verdict = d.get("verdict", "")
     why = "; ".join(d.get("reasons", []))
-    return (f"{d['devnode']:<14} {d['kind']:<10} {d['transport']:<7} {_human_size(d['size_bytes']):>9}  "
+    return (f"{d['devnode']:<14} {d['kind']:<10} {d['transport']:<7} {human_size(d['size_bytes']):>9}  "
             f"{clean_text(d.get('model'), 28):<28} {clean_text(d.get('serial'), 22):<22} {verdict}"
             + (f": {clean_text(why, 120)}" if why else ""))
 

@@ -23,22 +23,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
-def _size(n: int) -> str:
-    for unit, div in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
-        if n >= div:
-            return f"{n / div:.1f} {unit}"
-    return f"{n} B"
-
-
 def _confirm(device, plan) -> bool:
     import sys
 
-    from bench.model import clean_text
+    from bench.model import clean_text, human_size
 
     serial = clean_text(device.serial, 64)
     print(f"\nAbout to {'check' if plan.method == 'verify' else 'ERASE'} {device.devnode}: "
           f"{clean_text(device.vendor, 32)} {clean_text(device.model, 64)}, serial {serial or '(none)'}, "
-          f"{_size(device.size_bytes)}, profile {plan.profile} ({plan.method})", file=sys.stderr)
+          f"{human_size(device.size_bytes)}, profile {plan.profile} ({plan.method})", file=sys.stderr)
     want = serial[-4:] if serial else "yes"
     prompt = (f"Type the last 4 characters of the serial ({'*' * len(want)}) to continue: " if serial
               else "This device reports no serial. Type 'yes' to continue: ")

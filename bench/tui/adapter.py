@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 from bench.errors import BenchError, DeviceRemoved
-from bench.model import Device, Verdict, clean_text
+from bench.model import Device, Verdict, clean_text, human_size
 from bench.station import Station
 
 
@@ -56,17 +56,6 @@ def translate(exc: BaseException) -> BenchError:
                           hint="check the device and the cabling, then try again")
     return BenchError(f"unexpected problem: {type(exc).__name__}: {clean_text(exc, 200)}",
                       hint="try again; if it repeats, run `bench doctor` and tell support")
-
-
-def human_size(n: int | float | None) -> str:
-    if not n:
-        return "-"
-    units = ["B", "kB", "MB", "GB", "TB", "PB"]
-    value, i = float(n), 0
-    while value >= 1000 and i < len(units) - 1:
-        value /= 1000
-        i += 1
-    return f"{value:.0f} {units[i]}" if value >= 100 or i == 0 else f"{value:.1f} {units[i]}"
 
 
 def human_eta(seconds: float | None) -> str:
