@@ -9,7 +9,7 @@ from typing import Callable, Iterator
 
 import pytest
 
-from tests.rig import Guest, MiB, RigError
+from tests.rig import Guest, MiB, RigError, virtual
 
 pytestmark = pytest.mark.rig
 
@@ -59,6 +59,19 @@ def test_nvme_drive_plugged_and_pulled(guest: Guest) -> None:
     guest.unplug(drive)
     wait_event(guest, lambda e: e["event"] == "remove" and e["devnode"] == added["devnode"],
                "the NVMe drive's remove")
+
+
+def test_usb_gadget_stick_plugged_and_pulled(guest: Guest) -> None:
+    # dummy_hcd: the guest's own kernel plays the stick, with a real USB serial and ids
+    virtual.usb_gadget_disk(guest, serial="RIGGADGET0001", size_mib=16, vendor_id=0x0781,
+                            product_id=0x5581, manufacturer="RigCorp", product="Rig Flash")
+    added = wait_event(guest, lambda e: e["event"] == "add" and e.get("serial") == "RIGGADGET0001",
+                       "the gadget stick's add")
+    assert added["transport"] == "usb" and added["size_bytes"] == 16 * MiB
+    assert (added["kind"], added["vendor"], added["model"]) == ("usb-flash", "RigCorp", "Rig Flash")
+    virtual.usb_gadget_unplug(guest)
+    wait_event(guest, lambda e: e["event"] == "remove" and e["devnode"] == added["devnode"],
+               "the gadget stick's remove")
 
 
 def test_unplugging_an_unknown_device_is_a_clear_rig_error(guest: Guest) -> None:

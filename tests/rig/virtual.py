@@ -58,3 +58,38 @@ def dm_flakey(g: Guest, backing: str, name: str = "rigflakey", up: int = 1,
 
 def dm_remove(g: Guest, name: str) -> None:
     g.run(f"{_DM} remove {name}", in_host=False).check()
+
+
+def usb_gadget_disk(g: Guest, serial: str, size_mib: int = 16, name: str = "rigdisk",
+                    vendor_id: int = 0x0781, product_id: int = 0x5581,
+                    manufacturer: str = "RigCorp", product: str = "Rig Flash") -> str:
+    """Plug a USB mass-storage gadget (dummy_hcd + configfs) into the guest's own USB host:
+    a removable USB stick with the given serial and ids, as udev and bench see real ones (the
+    SCSI vendor/model are `manufacturer`/`product`). Returns the
+    gadget's configfs dir; `usb_gadget_unplug(g, name)` pulls it. One gadget at a time."""
+    q = shlex.quote
+    gadget = f"/sys/kernel/config/usb_gadget/{name}"
+    # SCSI INQUIRY: vendor (8) + product (16) + revision (4), what udev's ID_VENDOR/ID_MODEL read
+    inquiry = f"{manufacturer[:8]:<8}{product[:16]:<16}0001"
+    script = f"""
+set -e
+modprobe dummy_hcd; modprobe libcomposite; modprobe usb_f_mass_storage
+grep -q ' /sys/kernel/config ' /proc/mounts || mount -t configfs none /sys/kernel/config
+G={gadget}
+truncate -s {size_mib}M /tmp/{name}.img
+mkdir -p $G/strings/0x409 $G/configs/c.1 $G/functions/mass_storage.0
+echo {vendor_id:#06x} > $G/idVendor; echo {product_id:#06x} > $G/idProduct
+echo {q(serial)} > $G/strings/0x409/serialnumber
+echo {q(manufacturer)} > $G/strings/0x409/manufacturer
+echo {q(product)} > $G/strings/0x409/product
+echo /tmp/{name}.img > $G/functions/mass_storage.0/lun.0/file
+printf '%s' {q(inquiry)} > $G/functions/mass_storage.0/lun.0/inquiry_string
+[ -e $G/configs/c.1/mass_storage.0 ] || ln -s $G/functions/mass_storage.0 $G/configs/c.1/
+ls /sys/class/udc | head -1 > $G/UDC
+"""
+    g.run(script, in_host=False).check()
+    return gadget
+
+
+def usb_gadget_unplug(g: Guest, name: str = "rigdisk") -> None:
+    g.run(f"echo '' > /sys/kernel/config/usb_gadget/{name}/UDC", in_host=False).check()
