@@ -15,5 +15,5 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if Path(str(item.fspath)).resolve().parent == HERE:
+        if item.path.resolve().parent == HERE:
             item.add_marker(pytest.mark.rig)
