@@ -7,7 +7,9 @@ import os
 
 
 def _db_default() -> str:
-    return os.environ.get("BENCH_REGISTER_DB", "/var/lib/bench/register.db")
+    from bench.register.storage import DEFAULT_DB  # the file bench-register.service serves
+
+    return os.environ.get("BENCH_REGISTER_DB", DEFAULT_DB)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

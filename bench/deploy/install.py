@@ -95,7 +95,8 @@ def install(root: Path = Path("/"), *, apt: bool = True, enable: bool = True,
     if not existed:
         cfg.data_dir = "/var/lib/bench"
         _write_if_changed(cfg_path, configmod.dumps(cfg), 0o600)
-    report.add("config", ("kept " if existed else "created ") + "/etc/bench/config.toml")
+    os.chmod(cfg_path, 0o600)  # it holds register_token and the supervisor PIN hash
+    report.add("config", ("kept " if existed else "created ") + "/etc/bench/config.toml (0600)")
 
     data = _inside(root, cfg.data_dir)
     data.mkdir(parents=True, exist_ok=True)

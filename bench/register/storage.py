@@ -22,7 +22,7 @@ from bench.errors import BenchError
 from bench.register.chain import ChainState, Decision, Gap, content_hash, decide
 from bench.store.records import GENESIS_HASH
 
-DEFAULT_DB = "/var/lib/bench/register.db"
+DEFAULT_DB = "/var/lib/bench-register/register.db"  # where systemd/bench-register.service keeps it
 TOKEN_PREFIX = "bst_"
 _CHUNK = 400  # ids per IN (...) list
 

@@ -43,6 +43,7 @@ def test_install_puts_files_where_the_units_expect_them(fake_root: Path) -> None
                 assert (fake_root / path.lstrip("/")).is_dir(), f"{unit}: {path} not created"
     cfg = configmod.load(fake_root / "etc/bench/config.toml", create=False)
     assert cfg.data_dir == "/var/lib/bench" and cfg.printer == "preview" and cfg.allow_loop is False
+    assert stat.S_IMODE((fake_root / "etc/bench/config.toml").stat().st_mode) == 0o600  # token, PIN hash
     data = fake_root / "var/lib/bench"
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     key = data / "keys/station_ed25519.pem"
