@@ -276,9 +276,11 @@ async def test_locked_phone_cannot_start_and_says_why(app_factory, station):
         assert not station.store.records(kind="phone.wipe.started")
 
 
-async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops):
+@pytest.mark.parametrize("auto_print", [True, False])
+async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops, auto_print):
     from bench.detect.guard import check
 
+    station.config.label.auto_print = auto_print
     dev = describe(loops(size=16 << 20, fill="random"), use_tools=False)
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
@@ -297,6 +299,12 @@ async def test_wipe_a_real_loop_device_to_the_end(app_factory, station, loops):
         assert results[0].uuid == job.record_uuid
         with open(dev.devnode, "rb") as f:
             assert f.read(1 << 20) == bytes(1 << 20)  # really zeroed
+        if auto_print:  # [label] auto_print: the label follows the pass
+            printed = await wait_for(pilot, lambda: station.store.records(kind="label.printed"), what="label")
+            assert printed[0].device_id == dev.device_id
+        else:
+            await pilot.pause(0.5)
+            assert station.store.records(kind="label.printed") == []
 
 
 async def test_cancel_a_running_wipe(app_factory, station, loops):

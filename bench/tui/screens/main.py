@@ -269,8 +269,9 @@ class MainScreen(Screen):
         if job.failed:
             self.notify(f"{ev.devnode}: wipe {job.result}: {job.reason or 'no reason given'}",
                         title="Wipe failed", severity="error", timeout=10, markup=False)
-        elif ev.job_id in self._auto_jobs and row is not None:
-            self.print_label(row.device, ev.record_uuid)
+        elif row is not None and job.result.startswith("passed") and (
+                ev.job_id in self._auto_jobs or self.adapter.config.label.auto_print):
+            self.print_label(row.device, ev.record_uuid)  # [label] auto_print: the label follows the pass
 
     # -- actions ------------------------------------------------------------------------------
     def _current(self) -> DeviceRow | None:
