@@ -3,7 +3,7 @@
     with Guest(drives=[Nvme(serial="NV1"), Sata(serial="SA1", rotational=True)]) as g:
         r = g.run("nvme id-ctrl /dev/nvme0 -o json")   # r.rc, r.stdout, r.stderr
 
-Commands travel over a second serial port (ttyS1) as base64 lines and come back framed by
+Commands travel over a virtio-serial port as base64 lines and come back framed by
 @@RIG-...@@ markers; the console (ttyS0) carries kernel messages, kept in `g.console`.
 mode="host" mounts the host's / read-only over 9p, starts udevd and runs commands chrooted
 there (the real bench from the repo's .venv), so pyudev sees ID_SERIAL, ID_MODEL ... .
@@ -88,6 +88,7 @@ class Guest:
         self._hotplugged: dict[str, Drive] = {}
         self._ports_used: set[int] = set()
         self._slot: int | None = None
+        self._broken = ""  # why the command channel can no longer be trusted
         self._created: list[tuple[Drive, bool]] = []  # (drive, id was assigned here)
 
     # ---- life cycle ---------------------------------------------------------------------
@@ -145,7 +146,9 @@ class Guest:
             "-m", str(self.memory_mib), "-smp", str(self.cpus), "-nodefaults", "-no-user-config",
             "-display", "none", "-vga", "none", "-no-reboot",
             "-serial", "stdio", "-chardev", f"socket,id=rigcmd,path={cmd_path}",
-            "-serial", "chardev:rigcmd", "-qmp", f"unix:{qmp_path},server=on,wait=off",
+            "-device", "virtio-serial-pci,id=rigvser",
+            "-device", "virtserialport,bus=rigvser.0,chardev=rigcmd,name=rig.cmd",
+            "-qmp", f"unix:{qmp_path},server=on,wait=off",
             "-kernel", str(vmlinuz), "-initrd", str(initrd),
             "-append", "console=ttyS0 loglevel=4 panic=-1 rig",
             *args,
@@ -265,6 +268,8 @@ class Guest:
             in_host = self.mode == "host"
         if in_host and self.mode != "host":
             raise RigError("in_host=True needs Guest(mode='host')")
+        if self._broken:
+            raise RigError(f"guest unusable since an earlier command: {self._broken}")
         if self._cmd_file is None or not self.alive:
             code = self._proc.returncode if self._proc is not None else None
             raise RigError(f"guest is not running (QEMU exit status {code}):\n{self.console_tail()}")
@@ -329,8 +334,10 @@ class Guest:
         try:
             raw = self._cmd_file.readline()
         except (socket.timeout, TimeoutError):
-            raise RigError(f"guest did not answer in time; console:\n{self.console_tail()}")
+            self._broken = "it did not answer in time"
+            raise RigError(f"guest did not answer in time; console:\n{self.console_tail()}") from None
         if not raw:
+            self._broken = "QEMU exited"
             raise RigError(f"guest went away (QEMU exited?); console:\n{self.console_tail()}")
         return raw.decode("utf-8", "replace").rstrip("\r\n")
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # PID 1 of a rig guest. Mounts, loads drivers, optionally enters the host root over 9p with udevd,
-# then serves commands from the host on /dev/ttyS1 (the console, ttyS0, carries kernel messages).
+# then serves commands from the host on the virtio-serial port rig.cmd (the console, ttyS0,
+# carries kernel messages; a 16550 port stalled under load with large outputs).
 # Protocol, one line per command from the host:  ID TIMEOUT WHERE BASE64(script)
 #   WHERE = guest (run in this initramfs) | host (run chrooted in the host root, 9p mode only)
 # Answer: @@RIG-OUT ID@@, base64(stdout), @@RIG-ERR ID@@, base64(stderr), @@RIG-RC=ID,N@@
@@ -34,11 +35,11 @@ else
 fi
 
 serve() {
-  stty raw -echo
   echo "@@RIG-READY@@"
   while IFS= read -r line; do
     set -- $line
     id=$1; limit=$2; where=$3
+    [ -z "$id" ] && continue
     [ "$id" = quit ] && break
     echo "$4" | base64 -d > /tmp/rig-cmd.sh
     if [ "$where" = host ]; then
@@ -46,9 +47,9 @@ serve() {
       timeout -s KILL "$limit" chroot /host /usr/bin/env -i \
         PATH="$RIG_REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/tmp TMPDIR=/tmp \
         BENCH_CONFIG=/tmp/bench.toml SYSTEMD_IGNORE_CHROOT=1 PYTHONDONTWRITEBYTECODE=1 \
-        LANG=C.UTF-8 RIG_REPO="$RIG_REPO" sh /run/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err
+        LANG=C.UTF-8 RIG_REPO="$RIG_REPO" sh /run/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err 3>&-
     else
-      timeout -s KILL "$limit" sh /tmp/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err
+      timeout -s KILL "$limit" sh /tmp/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err 3>&-
     fi
     rc=$?
     echo "@@RIG-OUT $id@@"; base64 /tmp/rig-out
@@ -56,6 +57,17 @@ serve() {
     echo "@@RIG-RC=$id,$rc@@"
   done
 }
-serve </dev/ttyS1 >/dev/ttyS1 2>&1
+port=
+n=0
+while [ -z "$port" ] && [ $n -lt 100 ]; do
+  for p in /sys/class/virtio-ports/*; do
+    [ "$(cat "$p/name" 2>/dev/null)" = rig.cmd ] && [ -c "/dev/${p##*/}" ] && port=/dev/${p##*/}
+  done
+  [ -z "$port" ] && sleep 0.1; n=$((n+1))
+done
+[ -n "$port" ] || echo "@@RIG-FATAL no virtio port rig.cmd@@"
+# a virtio port opens once: one read-write fd, duplicated
+exec 3<>"$port"
+serve <&3 >&3 2>&3
 sync
 poweroff -f

@@ -29,7 +29,7 @@ TOOLS = [
 ]
 #: Loaded at every boot.
 BOOT_MODULES = [
-    "virtio_pci", "nvme", "ahci", "sd_mod", "sg", "virtio_scsi", "xhci-pci", "usb-storage",
+    "virtio_pci", "virtio_console", "nvme", "ahci", "sd_mod", "sg", "virtio_scsi", "xhci-pci", "usb-storage",
     "dm-mod", "loop", "9pnet_virtio", "9p",
 ]
 #: Shipped for tests to load on demand (`modprobe null_blk ...` inside the guest); file systems
