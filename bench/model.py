@@ -110,6 +110,16 @@ class Device:
         return d
 
 
+def confirm_code(device: Device) -> str:
+    """What a technician types to confirm a wipe (TUI and CLI alike): the serial's last 4
+    characters, else the WWN's, else the device name's (loop devices have neither)."""
+    return (clean_text(device.serial) or clean_text(device.wwn) or device.name)[-4:]
+
+
+def confirm_code_source(device: Device) -> str:
+    return "serial" if clean_text(device.serial) else "WWN" if clean_text(device.wwn) else "device name"
+
+
 @dataclass(frozen=True)
 class Identity:
     """What must still be true of a device node immediately before bench writes to it."""

@@ -26,15 +26,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _confirm(device, plan) -> bool:
     import sys
 
-    from bench.model import clean_text, human_size
+    from bench.model import clean_text, confirm_code, confirm_code_source, human_size
 
     serial = clean_text(device.serial, 64)
     print(f"\nAbout to {'check' if plan.method == 'verify' else 'ERASE'} {device.devnode}: "
           f"{clean_text(device.vendor, 32)} {clean_text(device.model, 64)}, serial {serial or '(none)'}, "
           f"{human_size(device.size_bytes)}, profile {plan.profile} ({plan.method})", file=sys.stderr)
-    want = serial[-4:] if serial else "yes"
-    prompt = (f"Type the last 4 characters of the serial ({'*' * len(want)}) to continue: " if serial
-              else "This device reports no serial. Type 'yes' to continue: ")
+    want = confirm_code(device)
+    prompt = f"Type the last 4 characters of the {confirm_code_source(device)} ({'*' * len(want)}) to continue: "
     try:
         print(prompt, end="", file=sys.stderr, flush=True)  # stdout stays clean for --json
         answer = input()

@@ -112,6 +112,8 @@ class WipePlan:
         lines.append(f"  profile {self.profile} v{self.profile_version} -> method {self.method}")
         if self.refused:
             lines.append(f"  REFUSED: {self.refused}")
+            lines.append("  what to do: choose another profile, or allow fallback = \"overwrite\" in this one "
+                         "(on flash that is a Clear, not a Purge)")
         for i, s in enumerate(self.steps, 1):
             pat = f" [{s.pattern}]" if s.pattern else ""
             lines.append(f"  {i}. {s.name}{pat} via {s.tool}: {s.reason}")

@@ -41,8 +41,10 @@ def test_wipe_asks_for_confirmation_and_json_result(config_file, loops):
     r = bench("wipe", dev, "--profile", "nist-clear", config=config_file, input="no\n")
     assert r.returncode == 1 and "not confirmed" in r.stderr and "Loop device" in r.stderr
     assert loops.backing(dev).read_bytes() == before
+    r = bench("wipe", dev, "--profile", "nist-clear", config=config_file, input="yes\n")
+    assert r.returncode == 1 and "last 4 characters of the device name" in r.stderr  # same code as the TUI
     r = bench("wipe", dev, "--profile", "nist-clear", "--json", "--donor", "Council", config=config_file,
-              input="yes\n")
+              input=dev[-4:] + "\n")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["result"] == "passed" and out["verification"]["mismatches"] == 0

@@ -10,19 +10,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-from bench.model import Device, clean_text
+from bench.model import Device, clean_text, confirm_code, confirm_code_source
 from bench.tui.adapter import human_size
 
 
-def confirm_code(device: Device) -> str:
-    """What the technician types: the serial's last 4 characters (the WWN's, or the device
-    name's for devices without either, such as loop devices)."""
-    source = clean_text(device.serial) or clean_text(device.wwn) or device.name
-    return source[-4:]
-
-
-def code_source(device: Device) -> str:
-    return "serial" if clean_text(device.serial) else "WWN" if clean_text(device.wwn) else "device name"
+code_source = confirm_code_source
 
 
 class CodeList(VerticalScroll, can_focus=False):
