@@ -20,7 +20,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bench.model import Device, clean_text
+from bench.model import Device, clean_text, human_size
 from bench.wipe.profiles import Profile
 
 #: firmware step -> (technique recorded in the result, tool)
@@ -107,7 +107,7 @@ class WipePlan:
         who = f"{self.devnode}"
         if device is not None:
             who += (f"  {clean_text(device.model, 40)}  serial {clean_text(device.serial, 40) or '-'}"
-                    f"  {device.size_bytes / 1e9:.1f} GB  ({self.media})")
+                    f"  {human_size(device.size_bytes)}  ({self.media})")
         lines.append(f"Plan for {who}")
         lines.append(f"  profile {self.profile} v{self.profile_version} -> method {self.method}")
         if self.refused:
