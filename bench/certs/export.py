@@ -66,12 +66,18 @@ def pin_from(args_pin: str | None, *, prompt: bool = True) -> str:
                            hint=f"pass --pin, set {PIN_ENV}, or run it in a terminal to be asked")
 
 
-def check_pin(config: Any, pin: str) -> None:
+def require_supervisor(config: Any) -> str:
+    """The configured PIN hash; says so first when supervisor actions are switched off."""
     expected = (config.supervisor.pin_sha256 or "").strip().lower()
     if not expected:
         raise CertificateError("supervisor actions are disabled on this station",
                                hint=f"set supervisor.pin_sha256 in {config.path or 'the config'} "
                                     "(sha256 hex of the PIN: printf %s PIN | sha256sum)")
+    return expected
+
+
+def check_pin(config: Any, pin: str) -> None:
+    expected = require_supervisor(config)
     if not hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected):
         raise CertificateError("wrong supervisor PIN")
 

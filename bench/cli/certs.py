@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         sel = ex.Selection(device=args.device, batch=args.batch, since=_date(args.since), until=_date(args.until),
                            all_attempts=args.all_attempts)
+        ex.require_supervisor(station.config)  # before asking for a PIN nobody could give
         pin = ex.pin_from(args.pin)
         if args.action == "validate":
             results = ex.select_results(station.store, sel)
