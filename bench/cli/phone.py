@@ -60,7 +60,7 @@ def _reset(args: argparse.Namespace, phone, station) -> int:
         after = None
         while time.monotonic() < deadline:
             after = find(phone.serial) or find(phone.handle)
-            if after is not None and after.state == "ready":
+            if after is not None and after.reachable:  # an erased iPhone comes back untrusted
                 break
             time.sleep(2)
         if after is None:

@@ -49,12 +49,16 @@ class Phone:
     def kind(self) -> str:
         return "phone"
 
+    @property
+    def reachable(self) -> bool:
+        """Answering well enough to work with. An iPhone need not trust the bench to be reset by
+        hand (and cannot, on its Hello screen): its basic facts are readable anyway."""
+        return self.state in (("ready", "untrusted") if self.platform == "ios" else ("ready",))
+
     def blockers(self) -> list[str]:
         """Why this phone must not be reset yet (locks that would block its reuse)."""
         out = []
-        # An iPhone need not trust the bench to be reset by hand (its basic facts are readable anyway).
-        reachable = ("ready", "untrusted") if self.platform == "ios" else ("ready",)
-        if self.state not in reachable:
+        if not self.reachable:
             out.append(self.instruction or f"phone is {self.state}")
         if self.platform == "android" and self.accounts:
             out.append("accounts still signed in (" + ", ".join(self.accounts) + "): remove them in Settings > "

@@ -76,8 +76,7 @@ def post_check(before: Phone, after: Phone) -> PostCheck:
 
     same = bool(before.serial) and before.serial == after.serial
     check("same-phone", same, f"serial {after.serial or '?'} {'matches' if same else 'differs from'} {before.serial or '?'}")
-    reachable = after.state in (("ready", "untrusted") if after.platform == "ios" else ("ready",))
-    check("reachable", reachable, f"phone state after reset: {after.state}")
+    check("reachable", after.reachable, f"phone state after reset: {after.state}")
     if after.platform == "android":
         check("no-accounts", not after.accounts,
               "no accounts signed in" if not after.accounts else "accounts still present: " + ", ".join(after.accounts))
