@@ -53,7 +53,7 @@ class SyncReport:
         return {**asdict(self), "ok": self.ok}
 
     def summary(self) -> str:
-        text = (f"sent {self.sent}: {self.stored} stored, {self.already_stored} already stored, "
+        text = (f"tried {self.sent}: {self.stored} stored, {self.already_stored} already stored, "
                 f"{self.rejected} rejected; {self.remaining} still queued")
         return text + (f"; last error: {self.error}" if self.error else "")
 
