@@ -150,17 +150,18 @@ def to_png(name: str) -> None:
 
 
 async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = configmod.Config(station_id="leeds-bench-1", operator="Sam", data_dir=f"{tmp}/data")
-        cfg.supervisor.name = "Alex Morgan"
-        cfg.supervisor.pin_sha256 = hashlib.sha256(b"1234").hexdigest()
-        path = Path(tmp) / "config.toml"
-        path.write_text(configmod.dumps(cfg))
-        os.environ["BENCH_CONFIG"] = str(path)
-        with open_station(str(path)) as station:
-            await shoot(station, "tui-main")
-            await shoot(station, "tui-confirm", confirm)
-    for name in ("tui-main", "tui-confirm"):
+    # A fresh station per picture: a passed wipe prints its label ([label] auto_print), which adds
+    # records, so a shared station would show a different queue count in the second picture.
+    for name, after in (("tui-main", None), ("tui-confirm", confirm)):
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = configmod.Config(station_id="leeds-bench-1", operator="Sam", data_dir=f"{tmp}/data")
+            cfg.supervisor.name = "Alex Morgan"
+            cfg.supervisor.pin_sha256 = hashlib.sha256(b"1234").hexdigest()
+            path = Path(tmp) / "config.toml"
+            path.write_text(configmod.dumps(cfg))
+            os.environ["BENCH_CONFIG"] = str(path)
+            with open_station(str(path)) as station:
+                await shoot(station, name, after)
         to_png(name)
 
 
