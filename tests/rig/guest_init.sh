@@ -26,7 +26,12 @@ if [ "$RIG_MODE" = host ]; then
   mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host \
     || echo "@@RIG-FATAL 9p mount failed@@"
   for d in proc sys dev; do mount --rbind /$d /host/$d; done
+  # The guest's own /tmp and /run hide the host's: a checkout that lives there (CI may clone
+  # into /tmp) is bound back in from a second view of the host root.
+  case "$RIG_REPO" in /tmp/*|/run/*) mkdir -p /hostview && mount --bind /host /hostview ;; esac
   mount -t tmpfs run /host/run; mount -t tmpfs tmp /host/tmp
+  case "$RIG_REPO" in /tmp/*|/run/*)
+    mkdir -p "/host$RIG_REPO" && mount --bind "/hostview$RIG_REPO" "/host$RIG_REPO" ;; esac
   cp -a /rig/files/. /host/tmp/ 2>/dev/null
   chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_IGNORE_CHROOT=1 \
     sh -c '/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1; udevadm trigger --action=add; udevadm settle -t 60'
