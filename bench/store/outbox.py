@@ -71,10 +71,13 @@ def retry(store: Store, record_uuid: str | None = None) -> int:
 
 def status(store: Store) -> OutboxStatus:
     counts = {r["state"]: r["n"] for r in store.query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")}
+    success, error = store.kv_get("sync.last_success"), store.kv_get("sync.last_error")
+    if success and error and error.split(" ", 1)[0] < success:
+        error = None  # a later success resolved it: not a current problem
     return OutboxStatus(
         queued=counts.get("queued", 0),
         rejected=counts.get("rejected", 0),
         acked=counts.get("acked", 0),
-        last_success=store.kv_get("sync.last_success"),
-        last_error=store.kv_get("sync.last_error"),
+        last_success=success,
+        last_error=error,
     )

@@ -76,7 +76,11 @@ def test_outbox_states(store: Store) -> None:
     assert (st.queued, st.rejected, st.acked) == (2, 1, 2)
     assert st.last_success and "connection refused" in st.last_error
     assert [r.uuid for r, _ in outbox.rejected(store)] == [recs[2].uuid]
-    assert outbox.retry(store) == 1 and outbox.status(store).queued == 3
+    outbox.ack(store, [recs[3].uuid])  # a later success: the old error is history, not a current problem
+    assert outbox.status(store).last_error is None
+    outbox.note_failure(store, [recs[4].uuid], "timeout")
+    assert "timeout" in outbox.status(store).last_error
+    assert outbox.retry(store) == 1 and outbox.status(store).queued == 2
     assert store.get(recs[0].uuid).sync_state == "acked"
 
 
