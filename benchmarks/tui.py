@@ -61,22 +61,13 @@ def child_real(config: str, devnodes: list[str]) -> None:
 
 
 def child(config: str, jobs: int, rate: float) -> None:
-    from dataclasses import dataclass
 
     from bench.model import Device, Verdict
     from bench.station import open_station
     from bench.tui import messages as m
     from bench.tui.app import make_app
 
-    @dataclass
-    class Progress:
-        job_id: str
-        devnode: str
-        phase: str
-        bytes_done: int
-        bytes_total: int
-        throughput_bps: float
-        eta_seconds: float | None
+    from bench.wipe.result import WipeProgress as Progress  # the engine's own event type
 
     station = open_station(config)
     app = make_app(station, watch=False, scan=False)

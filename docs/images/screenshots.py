@@ -17,7 +17,6 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,24 +32,11 @@ from bench.tui.app import make_app  # noqa: E402
 SIZE = (120, 30)
 
 
-@dataclass
-class Progress:  # what bench.wipe.engine delivers (fixed numbers for a stable picture)
-    job_id: str
-    devnode: str
-    phase: str
-    bytes_done: int
-    bytes_total: int
-    throughput_bps: float
-    eta_seconds: float | None
+from bench.wipe.result import WipeFinished, WipeProgress as Progress  # noqa: E402  (the engine's own events)
 
 
-@dataclass
-class Finished:
-    job_id: str
-    devnode: str
-    result: str
-    reason: str
-    record_uuid: str = ""
+def Finished(job_id: str, devnode: str, result: str, reason: str) -> WipeFinished:  # noqa: N802
+    return WipeFinished(job_id, devnode, result, reason, "")
 
 
 def drive(name: str, model: str, serial: str, size: int, kind: str = "hdd", transport: str = "sata") -> Device:

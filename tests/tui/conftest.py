@@ -4,7 +4,6 @@ helpers to wait on the app without sleeping for fixed times."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,6 +14,7 @@ from bench.model import Device, Verdict
 from bench.station import open_station
 from bench.tui.adapter import HostLoad
 from bench.tui.app import BenchApp, make_app
+from bench.wipe.result import WipeFinished, WipeProgress
 
 PIN = "4321"
 
@@ -54,26 +54,12 @@ def protected(dev: Device, why: str = "mounted at / (the bench's own system disk
     return Verdict(dev.devnode, False, (why,), dev.identity)
 
 
-@dataclass
-class SimProgress:
-    """An engine progress event, as bench.wipe.engine delivers them (simulated timing)."""
-
-    job_id: str
-    devnode: str
-    phase: str
-    bytes_done: int
-    bytes_total: int
-    throughput_bps: float
-    eta_seconds: float | None
+#: The engine's real event types (bench.wipe.result), fed through the same bridge the engine uses.
+SimProgress = WipeProgress
 
 
-@dataclass
-class SimFinished:
-    job_id: str
-    devnode: str
-    result: str
-    reason: str
-    record_uuid: str = ""
+def SimFinished(job_id: str, devnode: str, result: str, reason: str, record_uuid: str = "") -> WipeFinished:  # noqa: N802
+    return WipeFinished(job_id, devnode, result, reason, record_uuid)
 
 
 async def wait_for(pilot: Any, cond: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
