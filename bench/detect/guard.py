@@ -32,6 +32,9 @@ class SystemView:
     mounts: dict[str, list[str]]  # "8:1" -> ["/boot", ...]
     swaps: set[str]
     own: dict[str, str]  # "254:0" -> why (e.g. "bench's data dir /var/lib/bench")
+    # The same, carried down through dm/md to every underlying device (worked out once per view).
+    used: dict[str, list[str]]  # device number -> reasons it is in use
+    swap_members: set[str]
 
 
 def _devnum_of_path(path: str) -> str | None:
@@ -99,7 +102,8 @@ def read_system_view(config: Any = None) -> SystemView:
         num = _devnum_of_path(place)
         if num:
             own.setdefault(num, f"{why} ({place})")
-    return SystemView(mounts, swaps, own)
+    used, swap_members = _expand(mounts, swaps, own)
+    return SystemView(mounts, swaps, own, used, swap_members)
 
 
 def _slaves_closure(name: str) -> set[str]:
@@ -120,7 +124,8 @@ def _slaves_closure(name: str) -> set[str]:
     return seen
 
 
-def _expand(view: SystemView) -> tuple[dict[str, list[str]], set[str]]:
+def _expand(mounts: dict[str, list[str]], swap_nums: set[str],
+            own: dict[str, str]) -> tuple[dict[str, list[str]], set[str]]:
     """Map every underlying device number to the reasons it is in use (through dm/md too)."""
     used: dict[str, list[str]] = {}
     by_num = _names_by_devnum()
@@ -131,17 +136,17 @@ def _expand(view: SystemView) -> tuple[dict[str, list[str]], set[str]]:
             via = f" via {name}" if name and underlying != num else ""
             used.setdefault(underlying, []).append(why + via)
 
-    for num, points in view.mounts.items():
+    for num, points in mounts.items():
         system = [p for p in points if p in _SYSTEM_MOUNTS]
         for point in system:
             add(num, f"holds {_SYSTEM_MOUNTS[point]} ({point})")
         others = [p for p in points if p not in _SYSTEM_MOUNTS]
         if others:
             add(num, f"mounted at {', '.join(sorted(others)[:3])}" + (" …" if len(others) > 3 else ""))
-    for num, why in view.own.items():
+    for num, why in own.items():
         add(num, f"holds {why}")
     swaps: set[str] = set()
-    for num in view.swaps:
+    for num in swap_nums:
         name = by_num.get(num)
         swaps |= _slaves_closure(name) if name else {num}
     return used, swaps
@@ -193,7 +198,7 @@ def _holder_kind(holder: str) -> str:
 def check(device: Device, config: Any = None, view: SystemView | None = None) -> Verdict:
     """The verdict for one device, with every reason it is protected."""
     view = view or read_system_view(config)
-    used, swaps = _expand(view)
+    used, swaps = view.used, view.swap_members
     reasons: list[str] = []
     for num, member in _member_numbers(device).items():
         where = "" if member == device.name else f"partition {member} "
