@@ -3,9 +3,11 @@ other processes on this machine may hold loop devices too."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from pathlib import Path
+from typing import Iterator
 
 CHUNK = 1 << 20
 
@@ -57,3 +59,26 @@ class LoopFactory:
         for dev, path in reversed(self.attached):
             detach(dev, path)
         self.attached.clear()
+
+
+@contextlib.contextmanager
+def mounted_ext4(dev: str, mountpoint: Path) -> Iterator[Path]:
+    """A fresh ext4 on `dev`, mounted at `mountpoint` for the block (one of ours, never another)."""
+    subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
+    mountpoint.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", dev, str(mountpoint)], check=True)
+    try:
+        yield mountpoint
+    finally:
+        subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+@contextlib.contextmanager
+def swap_on(dev: str) -> Iterator[str]:
+    """`dev` in use as swap for the block."""
+    subprocess.run(["mkswap", dev], check=True, capture_output=True)
+    subprocess.run(["swapon", dev], check=True)
+    try:
+        yield dev
+    finally:
+        subprocess.run(["swapoff", dev], check=True)

@@ -14,7 +14,7 @@ from bench import config as configmod
 from bench.detect import guard
 from bench.detect.enumerate import describe, enumerate_devices
 from bench.errors import DeviceChanged, DeviceRemoved, ProtectedDevice
-from tests.helpers.loop import attach, detach, fill_file
+from tests.helpers.loop import detach, fill_file, mounted_ext4, swap_on
 
 pytestmark = pytest.mark.root
 
@@ -51,40 +51,24 @@ def test_root_disk_is_protected(tmp_path: Path) -> None:
 
 def test_mounted_filesystem_is_protected(loops, tmp_path: Path) -> None:
     dev = loops(size=16 << 20, fill="zero")
-    subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["mount", dev, str(mnt)], check=True)
-    try:
+    with mounted_ext4(dev, tmp_path / "mnt") as mnt:
         v = guard.check(describe(dev), _cfg(tmp_path, allow_loop=True))
         assert not v.wipeable and any(f"mounted at {mnt}" in r for r in v.reasons)
-    finally:
-        subprocess.run(["umount", str(mnt)], check=True)
     assert guard.check(describe(dev), _cfg(tmp_path, allow_loop=True)).wipeable
 
 
 def test_swap_is_protected(loops, tmp_path: Path) -> None:
     dev = loops(size=16 << 20, fill="zero")
-    subprocess.run(["mkswap", dev], check=True, capture_output=True)
-    subprocess.run(["swapon", dev], check=True)
-    try:
+    with swap_on(dev):
         v = guard.check(describe(dev), _cfg(tmp_path, allow_loop=True))
         assert not v.wipeable and "is in use as swap" in v.reasons
-    finally:
-        subprocess.run(["swapoff", dev], check=True)
 
 
 def test_device_holding_the_data_dir_is_protected(loops, tmp_path: Path) -> None:
     dev = loops(size=16 << 20, fill="zero")
-    subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
-    data = tmp_path / "data"
-    data.mkdir()
-    subprocess.run(["mount", dev, str(data)], check=True)
-    try:
+    with mounted_ext4(dev, tmp_path / "data"):
         v = guard.check(describe(dev), _cfg(tmp_path, allow_loop=True))
         assert any("bench's data dir" in r for r in v.reasons)
-    finally:
-        subprocess.run(["umount", str(data)], check=True)
 
 
 def test_protected_serial_and_read_only(loops, tmp_path: Path) -> None:
@@ -121,13 +105,8 @@ def test_recheck_refuses_a_node_reassigned_to_another_file(loops, tmp_path: Path
 def test_recheck_refuses_a_device_that_became_protected(loops, tmp_path: Path) -> None:
     dev = loops(size=16 << 20, fill="zero")
     planned = describe(dev)
-    subprocess.run(["mkswap", dev], check=True, capture_output=True)
-    subprocess.run(["swapon", dev], check=True)
-    try:
-        with pytest.raises(ProtectedDevice, match="swap"):
-            guard.recheck(planned, _cfg(tmp_path, allow_loop=True))
-    finally:
-        subprocess.run(["swapoff", dev], check=True)
+    with swap_on(dev), pytest.raises(ProtectedDevice, match="swap"):
+        guard.recheck(planned, _cfg(tmp_path, allow_loop=True))
 
 
 def test_cli_devices_json_lists_loop_with_verdict(loops, config_file: Path) -> None:

@@ -15,7 +15,7 @@ import pytest
 from bench.detect.enumerate import describe
 from bench.errors import ProtectedDevice
 from bench.wipe.engine import Engine
-from tests.helpers.loop import fill_file
+from tests.helpers.loop import fill_file, mounted_ext4, swap_on
 
 pytestmark = pytest.mark.root
 
@@ -35,42 +35,28 @@ def _assert_refused_untouched(station, device, backing: Path, match: str, **engi
 
 def test_mounted_filesystem(loops, station, tmp_path: Path) -> None:
     dev = loops(size=16 << 20, fill="zero")
-    subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
-    mnt = tmp_path / "mnt"
-    mnt.mkdir()
-    subprocess.run(["mount", dev, str(mnt)], check=True)
-    try:
+    with mounted_ext4(dev, tmp_path / "mnt"):
         _assert_refused_untouched(station, describe(dev), loops.backing(dev), "mounted at")
-    finally:
-        subprocess.run(["umount", str(mnt)], check=True)
 
 
 def test_swap(loops, station) -> None:
     dev = loops(size=16 << 20, fill="zero")
-    subprocess.run(["mkswap", dev], check=True, capture_output=True)
-    subprocess.run(["swapon", dev], check=True)
-    try:
+    with swap_on(dev):
         _assert_refused_untouched(station, describe(dev), loops.backing(dev), "swap")
-    finally:
-        subprocess.run(["swapoff", dev], check=True)
 
 
 def test_medium_holding_bench_data(loops, station, tmp_path: Path) -> None:
     """The medium bench works from (its data dir: store, keys) is never a target. (Its bytes
     change anyway: bench's own store lives there, so the check is the filesystem, not a hash.)"""
     dev = loops(size=128 << 20, fill="sparse")  # room for the store above the free-space floor
-    subprocess.run(["mkfs.ext4", "-q", "-F", dev], check=True)
-    mnt = tmp_path / "benchdata"
-    mnt.mkdir()
-    subprocess.run(["mount", dev, str(mnt)], check=True)
-    try:
+    with mounted_ext4(dev, tmp_path / "benchdata") as mnt:
         station.config.data_dir = str(mnt)
-        with pytest.raises(ProtectedDevice, match="bench's data dir"):
-            Engine(station).start(describe(dev), "nist-clear")
-        assert station.store.records(kind="wipe.started") == [] and station.store.verify().ok
-    finally:
-        station.close()
-        subprocess.run(["umount", str(mnt)], check=True)
+        try:
+            with pytest.raises(ProtectedDevice, match="bench's data dir"):
+                Engine(station).start(describe(dev), "nist-clear")
+            assert station.store.records(kind="wipe.started") == [] and station.store.verify().ok
+        finally:
+            station.close()  # before the unmount: the store lives there
     assert subprocess.run(["e2fsck", "-n", "-f", dev], capture_output=True).returncode == 0
 
 
