@@ -10,7 +10,9 @@ import base64
 import binascii
 import hashlib
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -35,9 +37,11 @@ def load_or_create_key(config: Config) -> Ed25519PrivateKey:
         if path.exists():
             return _load(path)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-        tmp = path.with_suffix(".tmp")
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        # A temp name of its own per process and thread: two openers racing must not share one.
+        tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}.{threading.get_ident()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(pem)
@@ -52,16 +56,20 @@ def load_or_create_key(config: Config) -> Ed25519PrivateKey:
             tmp.unlink(missing_ok=True)
         return _load(path)
     except OSError as exc:
-        raise CertificateError(f"cannot read or create the station key {path}: {exc.strerror}",
-                               hint="check data_dir permissions or run as root") from exc
+        raise CertificateError(
+            f"cannot read or create the station key {path}: {exc.strerror}",
+            hint="check data_dir permissions or run as root",
+        ) from exc
 
 
 def _load(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as exc:
-        raise CertificateError(f"station key {path} is not a readable PEM private key",
-                               hint="restore it from backup; a new key would not verify old certificates") from exc
+        raise CertificateError(
+            f"station key {path} is not a readable PEM private key",
+            hint="restore it from backup; a new key would not verify old certificates",
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
         raise CertificateError(f"station key {path} is not an Ed25519 key")
     return key
@@ -69,8 +77,7 @@ def _load(path: Path) -> Ed25519PrivateKey:
 
 def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
     pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return pub.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def fingerprint(public_pem: str) -> str:
@@ -107,7 +114,7 @@ def verify_signature(public_pem: str, data: bytes, signature_b64: str) -> bool:
 ENVELOPE_FORMAT = "bench.signed-certificate.v1"
 
 
-def seal(key: Ed25519PrivateKey, certificate: dict) -> dict:
+def seal(key: Ed25519PrivateKey, certificate: dict[str, Any]) -> dict[str, Any]:
     """The signed file: the certificate, and an Ed25519 signature over its canonical JSON
     with the public key and its fingerprint, so the file alone can be checked."""
     from bench.canonical import canonical_json

@@ -15,6 +15,7 @@ from typing import Any
 
 from bench.canonical import canonical_json, sha256_hex
 from bench.certs import certificate as certmod
+from bench.certs import trust as trustmod
 from bench.certs.sign import ENVELOPE_FORMAT, fingerprint, load_public_key, verify_signature
 from bench.errors import CertificateError
 from bench.store.records import record_hash
@@ -31,7 +32,8 @@ class Report:
     checks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     key_fingerprint: str = ""
-    trust: str = ""  # pinned | this station | embedded only
+    trust: str = ""  # the trust anchor used: pinned, local trust store, this station's own key, register, none
+    trusted: bool | None = None  # None: no trust policy was applied (content checks only)
 
     def fail(self, problem: str) -> None:
         self.ok = False
@@ -47,8 +49,10 @@ def read_documents(path: Path) -> list[tuple[str, bytes]]:
     if data.startswith(b"%PDF"):
         docs = pdf_attachments(data)
         if not docs:
-            raise CertificateError(f"{path} is a PDF with no certificate attached",
-                                   hint="only PDFs made by `bench certs export` carry the signed JSON")
+            raise CertificateError(
+                f"{path} is a PDF with no certificate attached",
+                hint="only PDFs made by `bench certs export` carry the signed JSON",
+            )
         return docs
     return [(path.name, data)]
 
@@ -100,7 +104,7 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
                 out += _diff(a[k], b[k], sub)
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _diff(x, y, f"{path}[{i}]")]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in _diff(x, y, f"{path}[{i}]")]
     if a != b or type(a) is not type(b):
         return [f"{path}: certificate says {_short(a)}, its records say {_short(b)}"]
     return []
@@ -112,12 +116,23 @@ def _short(value: Any) -> str:
 
 
 def _json_error(raw: bytes, exc: json.JSONDecodeError) -> str:
-    return (f"not valid JSON at line {exc.lineno} column {exc.colno} (byte {exc.pos}): {exc.msg}; "
-            f"bytes there: {raw[max(exc.pos - 12, 0):exc.pos + 12]!r}")
+    return (
+        f"not valid JSON at line {exc.lineno} column {exc.colno} (byte {exc.pos}): {exc.msg}; "
+        f"bytes there: {raw[max(exc.pos - 12, 0) : exc.pos + 12]!r}"
+    )
 
 
-def verify_bytes(raw: bytes, source: str, *, pinned_pem: str | None = None, store: Any = None,
-                 station_pem: str | None = None) -> Report:
+def verify_bytes(
+    raw: bytes,
+    source: str,
+    *,
+    pinned_pem: str | None = None,
+    store: Any = None,
+    station_pem: str | None = None,
+    policy: trustmod.Policy | None = None,
+) -> Report:
+    """Content checks always; with a `policy` (what `bench certs verify` applies) the signing key
+    must also be trusted through an anchor, or the report fails (unless it allows untrusted)."""
     rep = Report(source=source)
     try:
         env = json.loads(raw.decode("utf-8"))
@@ -144,21 +159,28 @@ def verify_bytes(raw: bytes, source: str, *, pinned_pem: str | None = None, stor
         return rep
     rep.key_fingerprint = fp
     if sig.get("key_fingerprint_sha256") != fp:
-        rep.fail(f"signature.key_fingerprint_sha256 {str(sig.get('key_fingerprint_sha256'))[:16]}… is not the "
-                 f"fingerprint of the embedded public key ({fp[:16]}…)")
+        rep.fail(
+            f"signature.key_fingerprint_sha256 {str(sig.get('key_fingerprint_sha256'))[:16]}… is not the "
+            f"fingerprint of the embedded public key ({fp[:16]}…)"
+        )
     if pinned_pem:
         pinned_fp = fingerprint(pinned_pem)
         if pinned_fp != fp:
             rep.fail(f"signed with key {fp[:16]}…, not the pinned key {pinned_fp[:16]}… given with --public-key")
+            rep.trusted = False
         else:
-            rep.trust = "pinned"
+            rep.trust, rep.trusted = "pinned", True
+    elif policy is not None:
+        _apply_policy(rep, policy, cert, fp)
     elif station_pem and fingerprint(station_pem) == fp:
         rep.trust = "this station"
     else:
         rep.trust = "embedded only"
-        rep.warnings.append(f"key {fp[:16]}… is only the one embedded in the file: anyone can make a "
-                            "self-consistent file; pin the station's key with --public-key or check the "
-                            "fingerprint with the register")
+        rep.warnings.append(
+            f"key {fp[:16]}… is only the one embedded in the file: anyone can make a "
+            "self-consistent file; pin the station's key with --public-key or check the "
+            "fingerprint with the register"
+        )
     if verify_signature(pem, canonical_json(cert), str(sig.get("value", ""))):
         rep.checks.append(f"Ed25519 signature valid (key {fp[:16]}…)")
     else:
@@ -167,7 +189,46 @@ def verify_bytes(raw: bytes, source: str, *, pinned_pem: str | None = None, stor
     return rep
 
 
-def _check_content(cert: dict, rep: Report, store: Any) -> None:
+def _apply_policy(rep: Report, policy: trustmod.Policy, cert: dict[str, Any], fp: str) -> None:
+    decision = policy.decide(str(cert.get("station_id", "")), fp, str(cert.get("issued_at", "")))
+    rep.trust, rep.trusted = decision.anchor, decision.trusted
+    if decision.trusted:
+        rep.checks.append(f"signing key trusted: {decision.anchor}")
+    elif policy.allow_untrusted:
+        rep.trust = "none (--allow-untrusted)"
+        rep.warnings.append(f"UNTRUSTED signing key, accepted only because of --allow-untrusted: {decision.reason}")
+    else:
+        rep.fail(f"untrusted signing key: {decision.reason}")
+    if policy.register_url:
+        _check_register_copy(rep, policy, cert)
+
+
+def _check_register_copy(rep: Report, policy: trustmod.Policy, cert: dict[str, Any]) -> None:
+    """The register's copy of the records behind the certificate: root on the bench can rewrite
+    the station's history and sign it with the real key, but not what the register already holds."""
+    try:
+        answer = trustmod.fetch_register_certificate(
+            policy.register_url, str(cert.get("certificate_uuid", "")), policy.register_timeout, policy.verify_tls
+        )
+    except CertificateError as exc:
+        rep.warnings.append(f"the register's copy was not compared: {exc.message}")
+        return
+    if answer is None:
+        rep.warnings.append("the register has not received this certificate yet: its records were not compared")
+        return
+    problems = trustmod.register_copy_problems(answer, cert.get("records") or [])
+    for p in problems:
+        rep.fail(p)
+    if not problems:
+        rep.checks.append("the register holds the certificate's records with the same hashes")
+
+
+def _check_content(cert: dict[str, Any], rep: Report, store: Any) -> None:
+    from bench.certs import machine
+
+    if cert.get("schema") == machine.SCHEMA:
+        _check_machine(cert, rep, store)
+        return
     if cert.get("schema") != certmod.SCHEMA:
         rep.fail(f"schema is {cert.get('schema')!r}, this bench reads {certmod.SCHEMA!r}")
         return
@@ -177,16 +238,29 @@ def _check_content(cert: dict, rep: Report, store: Any) -> None:
         return
     good = True
     for i, r in enumerate(records):
-        fields = {k: r.get(k) for k in ("uuid", "station_id", "kind", "created_at", "device_id", "payload",
-                                        "evidence_sha256", "prev_hash")}
+        fields = {
+            k: r.get(k)
+            for k in (
+                "uuid",
+                "station_id",
+                "kind",
+                "created_at",
+                "device_id",
+                "payload",
+                "evidence_sha256",
+                "prev_hash",
+            )
+        }
         if record_hash(fields) != r.get("hash"):
             good = False
-            rep.fail(f"records[{i}] ({r.get('kind')} {r.get('uuid')}): its content does not match its hash "
-                     f"{str(r.get('hash'))[:16]}…")
+            rep.fail(
+                f"records[{i}] ({r.get('kind')} {r.get('uuid')}): its content does not match its hash "
+                f"{str(r.get('hash'))[:16]}…"
+            )
     if good:
         rep.checks.append(f"{len(records)} embedded record hashes match")
-    evidence = None
-    local_records: list[dict] | None = None
+    evidence: dict[str, Any] | None = None
+    local_records: list[dict[str, Any]] | None = None
     if store is not None:
         evidence, local_records = {}, []
         for i, r in enumerate(records):
@@ -198,8 +272,10 @@ def _check_content(cert: dict, rep: Report, store: Any) -> None:
             if local_records is not None:
                 local_records.append(certmod.record_dict(local))
             if local.hash != r.get("hash"):
-                rep.fail(f"records[{i}] ({r.get('kind')} {r.get('uuid')}): the local store has hash "
-                         f"{local.hash[:16]}…, the certificate claims {str(r.get('hash'))[:16]}…")
+                rep.fail(
+                    f"records[{i}] ({r.get('kind')} {r.get('uuid')}): the local store has hash "
+                    f"{local.hash[:16]}…, the certificate claims {str(r.get('hash'))[:16]}…"
+                )
             if evidence is not None:
                 ev = store.evidence(local.uuid)
                 if sha256_hex(canonical_json(ev if ev is not None else [])) != local.evidence_sha256:
@@ -215,21 +291,67 @@ def _check_content(cert: dict, rep: Report, store: Any) -> None:
         return
     claimed = {k: v for k, v in cert.items() if k not in certmod.ISSUANCE_KEYS}
     if evidence is None:
-        claimed["sanitisation"] = {k: v for k, v in (claimed.get("sanitisation") or {}).items()
-                                   if k not in certmod.EVIDENCE_KEYS}
+        claimed["sanitisation"] = {
+            k: v for k, v in (claimed.get("sanitisation") or {}).items() if k not in certmod.EVIDENCE_KEYS
+        }
     diffs = _diff(claimed, derived)
     for d in diffs[:20]:
         rep.fail(d)
     if not diffs:
-        rep.checks.append("every field re-derived from the records matches"
-                          + (" (commands from the store's evidence too)" if evidence is not None else ""))
+        rep.checks.append(
+            "every field re-derived from the records matches"
+            + (" (commands from the store's evidence too)" if evidence is not None else "")
+        )
     if cert.get("result") not in certmod.RESULTS:
         rep.fail(f"result {cert.get('result')!r} is not one of {', '.join(certmod.RESULTS)}")
 
 
-def verify_file(path: Path | str, *, pinned_pem: str | None = None, store: Any = None,
-                station_pem: str | None = None) -> list[Report]:
+def _check_machine(cert: dict[str, Any], rep: Report, store: Any) -> None:
+    """A machine certificate: every embedded record's hash, the store's copies, the fields re-derived."""
+    from bench.certs import machine
+
+    records = cert.get("records")
+    if not isinstance(records, list) or not records:
+        rep.fail("records: the certificate embeds no records")
+        return
+    bad = [r for r in records if record_hash({k: r.get(k) for k in _HASHED}) != r.get("hash")]
+    for r in bad:
+        rep.fail(f"{r.get('kind')} {r.get('uuid')}: its content does not match its hash {str(r.get('hash'))[:16]}…")
+    if not bad:
+        rep.checks.append(f"{len(records)} embedded record hashes match")
+    if store is not None:
+        differ = [
+            r for r in records if (local := store.get(str(r.get("uuid")))) is not None and local.hash != r.get("hash")
+        ]
+        for r in differ:
+            rep.fail(f"{r.get('kind')} {r.get('uuid')}: the local store holds another hash")
+    problems = machine.check_content(cert, records)
+    for p in problems[:20]:
+        rep.fail(p)
+    if not problems:
+        rep.checks.append("every field re-derived from the records matches")
+
+
+_HASHED = ("uuid", "station_id", "kind", "created_at", "device_id", "payload", "evidence_sha256", "prev_hash")
+
+
+def verify_file(
+    path: Path | str,
+    *,
+    pinned_pem: str | None = None,
+    store: Any = None,
+    station_pem: str | None = None,
+    policy: trustmod.Policy | None = None,
+) -> list[Report]:
     path = Path(path)
-    return [verify_bytes(raw, f"{path.name}:{name}" if name != path.name else path.name, pinned_pem=pinned_pem,
-                         store=store, station_pem=station_pem)
-            for name, raw in read_documents(path)]
+    return [
+        verify_bytes(
+            raw,
+            f"{path.name}:{name}" if name != path.name else path.name,
+            pinned_pem=pinned_pem,
+            store=store,
+            station_pem=station_pem,
+            policy=policy,
+        )
+        for name, raw in read_documents(path)
+    ]

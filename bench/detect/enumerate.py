@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from bench.detect import sysfs
 from bench.errors import DeviceRemoved
-from bench.model import Device, clean_text
+from bench.model import Device, clean_text, decode_udev_escapes, normalise_model
 
 #: Block devices that are never wipe targets and are not listed at all.
 _SKIP = re.compile(r"^(ram\d+|zram\d+|dm-\d+|md\d+|nbd\d+|sr\d+|fd\d+|mtdblock\d+|nvme\d+c\d+n\d+)$")
@@ -78,8 +79,10 @@ def describe(devnode: str, *, use_tools: bool = True) -> Device:
     if not sys_dir.exists():
         raise DeviceRemoved(f"{devnode} is not present", hint="was it unplugged?")
     if (sys_dir / "partition").exists():
-        raise DeviceRemoved(f"{devnode} is a partition, not a whole device",
-                            hint=f"use the whole device (e.g. /dev/{sys_dir.resolve().parent.name})")
+        raise DeviceRemoved(
+            f"{devnode} is a partition, not a whole device",
+            hint=f"use the whole device (e.g. /dev/{sys_dir.resolve().parent.name})",
+        )
     real = str(sys_dir.resolve())
     transport = sysfs.transport_of(name, real)
     rot_attr = sysfs.read_attr(sys_dir / "queue" / "rotational")
@@ -111,17 +114,17 @@ def describe(devnode: str, *, use_tools: bool = True) -> Device:
         model = model or usb_prod
     if transport == "virtio":
         vendor, model = "Virtio", model or "Virtio block device"
-    if transport == "sata" and vendor.strip() == "ATA":
-        vendor = ""  # the SCSI layer's placeholder, not the maker
+    if transport == "mmc":
+        model = model or sysfs.read_attr(dev_dir / "name")  # eMMC/SD: CID product name
     if props:
         source = "udev"
         serial = props.get("ID_SERIAL_SHORT") or serial
-        model = (props.get("ID_MODEL_FROM_DATABASE") or props.get("ID_MODEL", "").replace("_", " ") or model)
-        vendor = props.get("ID_VENDOR_FROM_DATABASE") or vendor or props.get("ID_VENDOR", "")
+        model = udev_model(props) or model
+        vendor = props.get("ID_VENDOR_FROM_DATABASE") or vendor or udev_vendor(props)
         wwn = props.get("ID_WWN_WITH_EXTENSION") or props.get("ID_WWN") or wwn
         firmware = props.get("ID_REVISION") or firmware
-        if props.get("ID_BUS") == "usb":
-            transport = "usb"
+        transport = udev_transport(props, transport)
+    vendor = maker_vendor(vendor, transport, props)
     if use_tools and not serial and transport in ("sata", "sas", "scsi", "usb", "nvme"):
         ident = _smartctl_identity(devnode)
         if ident is not None:
@@ -152,8 +155,8 @@ def describe(devnode: str, *, use_tools: bool = True) -> Device:
         rotational=rotational,
         removable=removable,
         read_only=sysfs.read_attr(sys_dir / "ro") == "1",
-        vendor=clean_text(vendor, 64),
-        model=clean_text(model, 128),
+        vendor=clean_text(normalise_model(vendor), 64),
+        model=clean_text(normalise_model(model), 128),
         serial=clean_text(serial, 128),
         firmware=clean_text(firmware, 64),
         wwn=clean_text(wwn, 128),
@@ -163,7 +166,46 @@ def describe(devnode: str, *, use_tools: bool = True) -> Device:
         holders=tuple(sysfs.holders_of(sys_dir)),
         backing_file=backing,
         source=source,
+        detected_at=datetime.now(UTC).isoformat(timespec="microseconds"),
     )
+
+
+def maker_vendor(vendor: str, transport: str, props: dict[str, str]) -> str:
+    """The vendor worth showing. For an ATA drive behind a SAT layer (libata, a SAS HBA's SATL)
+    INQUIRY's vendor is the placeholder "ATA" or, on some SATLs, the first 8 characters of the
+    ATA model: ATA IDENTIFY names no vendor, so neither is one (the hardware database may)."""
+    if props.get("ID_VENDOR_FROM_DATABASE"):
+        return vendor
+    if vendor.strip().upper() == "ATA" or transport == "sata":
+        return ""
+    return vendor
+
+
+def udev_model(props: dict[str, str]) -> str:
+    """The model udev knows: the hardware database's name, else the escaped INQUIRY/IDENTIFY string
+    (ID_MODEL_ENC keeps spaces and slashes that ID_MODEL turns into underscores), else eMMC's ID_NAME."""
+    return (
+        props.get("ID_MODEL_FROM_DATABASE")
+        or decode_udev_escapes(props.get("ID_MODEL_ENC", ""))
+        or props.get("ID_MODEL", "").replace("_", " ")
+        or props.get("ID_NAME", "")
+    )
+
+
+def udev_vendor(props: dict[str, str]) -> str:
+    return decode_udev_escapes(props.get("ID_VENDOR_ENC", "")) or props.get("ID_VENDOR", "").replace("_", " ")
+
+
+def udev_transport(props: dict[str, str], from_sysfs: str) -> str:
+    """udev's ID_BUS where the sysfs path could not tell: old kernels have no /ataN/ in a SATA
+    disk's path, and a SATA drive behind a SAS HBA sits under the SAS topology, yet both speak
+    ATA (smartctl needs -d sat, not scsi)."""
+    bus = props.get("ID_BUS", "")
+    if bus == "usb":
+        return "usb"
+    if bus == "ata" and from_sysfs in ("sas", "scsi", "unknown"):
+        return "sata"
+    return from_sysfs
 
 
 def candidate_names() -> list[str]:
@@ -199,5 +241,3 @@ def enumerate_devices(config: Any = None, *, use_tools: bool = True) -> list[Dev
 
 def is_wanted(name: str) -> bool:
     return not _SKIP.match(name)
-
-

@@ -13,16 +13,23 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-from bench.detect import sysfs
+from bench.detect import stack, sysfs
 from bench.errors import DeviceChanged, DeviceRemoved, ProtectedDevice
 from bench.model import Device, Verdict, _normalise
 
-_SYSTEM_MOUNTS = {"/": "the bench's root filesystem", "/boot": "/boot", "/boot/efi": "the EFI system partition",
-                  "/usr": "/usr", "/var": "/var", "/home": "/home"}
+_SYSTEM_MOUNTS = {
+    "/": "the bench's root filesystem",
+    "/boot": "/boot",
+    "/boot/efi": "the EFI system partition",
+    "/usr": "/usr",
+    "/var": "/var",
+    "/home": "/home",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,11 @@ class SystemView:
     # The same, carried down through dm/md to every underlying device (worked out once per view).
     used: dict[str, list[str]]  # device number -> reasons it is in use
     swap_members: set[str]
+    # Read once per view for the stack walk: the mount table, and loop devices built on each device.
+    mount_table: dict[str, Any] = field(default_factory=dict)
+    loop_uppers: dict[str, list[str]] = field(default_factory=dict)
+    own_paths: dict[str, str] = field(default_factory=dict)  # real path of bench's own places -> why
+    scratch_dirs: tuple[str, ...] = ()  # real paths of the config's loop_scratch_dirs
 
 
 def _devnum_of_path(path: str) -> str | None:
@@ -51,12 +63,13 @@ def _devnum_of_node(node: str) -> str | None:
         st = os.stat(node)
     except OSError:
         return None
-    if not (st.st_mode & 0o170000 == 0o060000):  # not a block device
+    if st.st_mode & 0o170000 != 0o060000:  # not a block device
         return None
     return f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}"
 
 
-def _unescape(field: str) -> str:
+def unescape_mountinfo(field: str) -> str:
+    """A path field of /proc/self/mountinfo as it is (the kernel escapes space, tab, newline, backslash)."""
     return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
 
 
@@ -68,8 +81,8 @@ def read_system_view(config: Any = None) -> SystemView:
                 parts = line.split()
                 if len(parts) < 10:
                     continue
-                dev, mountpoint = parts[2], _unescape(parts[4])
-                source = _unescape(parts[parts.index("-") + 2]) if "-" in parts else ""
+                dev, mountpoint = parts[2], unescape_mountinfo(parts[4])
+                source = unescape_mountinfo(parts[parts.index("-") + 2]) if "-" in parts else ""
                 if not dev.startswith("0:"):
                     mounts.setdefault(dev, []).append(mountpoint)
                 elif source.startswith("/dev/"):
@@ -94,7 +107,7 @@ def read_system_view(config: Any = None) -> SystemView:
         "bench's code": str(Path(__file__).resolve().parent.parent),
         "the Python running bench": os.path.realpath(sys.executable),
     }
-    if config is not None and getattr(config, "data_dir", ""):
+    if config is not None and getattr(config, "data_dir", None):
         places["bench's data dir"] = str(config.data_dir)
         if getattr(config, "path", ""):
             places["bench's config file"] = str(config.path)
@@ -102,37 +115,30 @@ def read_system_view(config: Any = None) -> SystemView:
         num = _devnum_of_path(place)
         if num:
             own.setdefault(num, f"{why} ({place})")
-    used, swap_members = _expand(mounts, swaps, own)
-    return SystemView(mounts, swaps, own, used, swap_members)
+    table = stack.mount_table()
+    used, swap_members = _expand(mounts, swaps, own, table)
+    own_paths = {os.path.realpath(place): f"{why} ({place})" for why, place in places.items()}
+    scratch = tuple(os.path.realpath(d) for d in (getattr(config, "loop_scratch_dirs", None) or []))
+    return SystemView(mounts, swaps, own, used, swap_members, table, stack.loop_uppers(), own_paths, scratch)
 
 
-def _slaves_closure(name: str) -> set[str]:
-    """Device numbers of `name` and, for dm/md devices, of everything beneath them."""
-    seen: set[str] = set()
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        sys_dir = sysfs.sys_dir_for(current)
-        num = sysfs.devnum(sys_dir)
-        if not num or num in seen:
-            continue
-        seen.add(num)
-        try:
-            stack.extend(p.name for p in (sys_dir / "slaves").iterdir())
-        except OSError:
-            pass
-    return seen
+def _slaves_closure(name: str, table: dict[str, Any] | None = None) -> set[str]:
+    """Device numbers of `name` and of everything its writes reach: dm/md members, loop backing."""
+    own = sysfs.devnum(sysfs.sys_dir_for(name))
+    lower = stack.below(name, disks=False, mounts=table)
+    return ({own} if own else set()) | {low.devnum for low in lower if low.devnum}
 
 
-def _expand(mounts: dict[str, list[str]], swap_nums: set[str],
-            own: dict[str, str]) -> tuple[dict[str, list[str]], set[str]]:
+def _expand(
+    mounts: dict[str, list[str]], swap_nums: set[str], own: dict[str, str], table: dict[str, Any] | None = None
+) -> tuple[dict[str, list[str]], set[str]]:
     """Map every underlying device number to the reasons it is in use (through dm/md too)."""
     used: dict[str, list[str]] = {}
     by_num = _names_by_devnum()
 
     def add(num: str, why: str) -> None:
         name = by_num.get(num)
-        for underlying in (_slaves_closure(name) if name else {num}):
+        for underlying in _slaves_closure(name, table) if name else {num}:
             via = f" via {name}" if name and underlying != num else ""
             used.setdefault(underlying, []).append(why + via)
 
@@ -148,7 +154,7 @@ def _expand(mounts: dict[str, list[str]], swap_nums: set[str],
     swaps: set[str] = set()
     for num in swap_nums:
         name = by_num.get(num)
-        swaps |= _slaves_closure(name) if name else {num}
+        swaps |= _slaves_closure(name, table) if name else {num}
     return used, swaps
 
 
@@ -195,6 +201,52 @@ def _holder_kind(holder: str) -> str:
     return "another block device"
 
 
+def _which(why: str) -> str:
+    """'mounted at /x' -> 'is mounted at /x'; 'holds /' stays: read after 'which'."""
+    return why if why.startswith(("holds", "is ")) else f"is {why}"
+
+
+def _stack_reasons(device: Device, view: SystemView) -> list[str]:
+    """Everything beneath the device (what its writes land on) and loop devices built on it, named by chain."""
+    reasons: list[str] = []
+    lower = stack.below(device.name, mounts=view.mount_table)
+    if _scratch_file(device, view.scratch_dirs):
+        # An opted-in scratch file: the writes land in that file alone, never on the disk beneath it
+        # (bench's own files are still refused below, wherever they are).
+        lower = []
+    for low in lower:
+        if not low.devnum:
+            reasons.append(f"{low.chain}: bench cannot tell what that is on, so it will not write through it")
+            continue
+        for why in view.used.get(low.devnum, []):
+            reasons.append(f"{low.chain}, which {_which(why)}")
+        if low.devnum in view.swap_members:
+            reasons.append(f"{low.chain}, which is in use as swap")
+    # A loop device over one of bench's own files (its store, its code) destroys bench, even when the
+    # file lives on a memory filesystem that no disk reason above would catch.
+    loops = [(device.name, device.name)] + [(low.name, low.chain) for low in lower if low.name.startswith("loop")]
+    for name, chain in loops:
+        path = stack.backing_path(name)
+        for place, why in view.own_paths.items() if path else ():
+            if path == place or path.startswith(place.rstrip("/") + "/"):
+                reasons.append(f"{chain}{stack.ARROW}backing file {path}, which is {why}")
+    for num, member in _member_numbers(device).items():
+        where = "" if member == device.name else f"partition {member} "
+        for loop in view.loop_uppers.get(num, []):
+            reasons.append(f"{where}is the backing device of {loop} (a loop device built on it)".strip())
+    return reasons
+
+
+def _scratch_file(device: Device, scratch_dirs: tuple[str, ...]) -> bool:
+    """Is this a loop device over a regular file inside one of the config's `loop_scratch_dirs`?"""
+    if not scratch_dirs or not device.name.startswith("loop"):
+        return False
+    path = stack.backing_path(device.name)
+    if not path or not os.path.isfile(path):
+        return False
+    return any(path.startswith(d.rstrip("/") + "/") for d in scratch_dirs)
+
+
 def check(device: Device, config: Any = None, view: SystemView | None = None) -> Verdict:
     """The verdict for one device, with every reason it is protected."""
     view = view or read_system_view(config)
@@ -209,6 +261,7 @@ def check(device: Device, config: Any = None, view: SystemView | None = None) ->
     for member, holder in _holders(device):
         where = "" if member == device.name else f"partition {member} "
         reasons.append(f"{where}is part of {_holder_kind(holder)} ({holder})".strip())
+    reasons += _stack_reasons(device, view)
     protected_ids = {_normalise(p) for p in (getattr(config, "protected", None) or []) if p}
     for label, value in (("serial", device.serial), ("WWN", device.wwn)):
         if value and _normalise(value) in protected_ids:
@@ -219,8 +272,9 @@ def check(device: Device, config: Any = None, view: SystemView | None = None) ->
         reasons.append("read-only (write-protect switch on, or the kernel made it read-only)")
     if device.size_bytes == 0:
         reasons.append("no medium (size 0: empty card reader or a dead drive)")
-    return Verdict(device.devnode, wipeable=not reasons, reasons=tuple(dict.fromkeys(reasons)),
-                   identity=device.identity)
+    return Verdict(
+        device.devnode, wipeable=not reasons, reasons=tuple(dict.fromkeys(reasons)), identity=device.identity
+    )
 
 
 def check_all(devices: Iterable[Device], config: Any = None) -> list[Verdict]:
@@ -238,16 +292,28 @@ def recheck(planned: Device, config: Any = None) -> Device:
     try:
         fresh = describe(planned.devnode, use_tools=False)
     except DeviceRemoved as exc:
-        raise DeviceRemoved(f"{planned.devnode} is gone: {exc.message}", hint="re-plug the drive and start again") from exc
+        raise DeviceRemoved(
+            f"{planned.devnode} is gone: {exc.message}", hint="re-plug the drive and start again"
+        ) from exc
     planned_id = planned.identity
     fresh_id = fresh.identity
     if planned.source != "sysfs" and fresh.source == "sysfs":
         # Tool-derived identity fields cannot be re-read without tools; compare what sysfs knows.
-        planned_id = type(planned_id)(serial=fresh_id.serial if not fresh_id.serial else planned_id.serial,
-                                      wwn=fresh_id.wwn if not fresh_id.wwn else planned_id.wwn,
-                                      model=fresh_id.model if not fresh_id.model else planned_id.model,
-                                      size_bytes=planned_id.size_bytes, backing_file=planned_id.backing_file)
+        planned_id = type(planned_id)(
+            serial=fresh_id.serial if not fresh_id.serial else planned_id.serial,
+            wwn=fresh_id.wwn if not fresh_id.wwn else planned_id.wwn,
+            model=fresh_id.model if not fresh_id.model else planned_id.model,
+            size_bytes=planned_id.size_bytes,
+            backing_file=planned_id.backing_file,
+        )
     diffs = planned_id.differences(fresh_id)
+    if planned.source == "smartctl" and fresh.source != "smartctl":
+        # The technician confirmed a serial/model that only smartctl could read: ask it again.
+        from bench.detect.identity import smartctl_identity_problem
+
+        problem = smartctl_identity_problem(planned)
+        if problem:
+            diffs.append(problem)
     if diffs:
         raise DeviceChanged(
             f"{planned.devnode} is no longer the device that was planned: " + "; ".join(diffs),

@@ -7,9 +7,11 @@ without it, to the kernel's. Loop devices appear and disappear through `change` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyudev
 
@@ -17,8 +19,10 @@ from bench.detect import sysfs
 from bench.detect.enumerate import candidate_names, describe, is_wanted
 from bench.errors import DeviceRemoved
 from bench.model import Device
+from bench.phones.usb import UsbPhone, usb_phone_from
 
-Callback = Callable[[str, Any], None]  # ("add" | "change", Device) or ("remove", devnode)
+#: ("add" | "change", Device), ("remove", devnode), or ("phone-add" | "phone-remove", UsbPhone).
+Callback = Callable[[str, Any], None]
 
 
 def udevd_running() -> bool:
@@ -36,10 +40,14 @@ class Watcher:
         context = pyudev.Context()
         self.monitor = pyudev.Monitor.from_netlink(context, source="udev" if udevd_running() else "kernel")
         self.monitor.filter_by("block")
+        # Phones are USB devices, not block devices: their vendor id says "phone" before adb or
+        # usbmuxd can (an Android phone without USB debugging, an iPhone not yet trusted).
+        self.monitor.filter_by("usb", device_type="usb_device")
+        self.phones: dict[str, UsbPhone] = {}
         self.observer = pyudev.MonitorObserver(self.monitor, callback=self._on_event, name="bench-udev-monitor")
         self.observer.daemon = True
 
-    def start(self) -> "Watcher":
+    def start(self) -> Watcher:
         self.observer.start()
         return self
 
@@ -49,12 +57,28 @@ class Watcher:
             self.observer.join(timeout=2)
 
     def _emit(self, event: str, payload: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):  # a consumer's error must not kill the monitor thread
             self.callback(event, payload)
-        except Exception:  # a consumer's error must not kill the monitor thread
-            pass
+
+    def _on_usb(self, udev_device: pyudev.Device) -> None:
+        key = udev_device.sys_path
+        with self._lock:
+            if udev_device.action == "remove":
+                gone = self.phones.pop(key, None)
+                if gone is not None:
+                    self._emit("phone-remove", gone)
+                return
+            if udev_device.action not in ("add", "bind") or key in self.phones:
+                return
+            phone = usb_phone_from(dict(udev_device.properties), _usb_attributes(udev_device), key)
+            if phone is not None:
+                self.phones[key] = phone
+                self._emit("phone-add", phone)
 
     def _on_event(self, udev_device: pyudev.Device) -> None:
+        if udev_device.subsystem == "usb":
+            self._on_usb(udev_device)
+            return
         if udev_device.device_type != "disk":
             return
         name = udev_device.sys_name
@@ -83,6 +107,18 @@ class Watcher:
             else:
                 self.known.add(devnode)
                 self._emit("add", device)
+
+
+def _usb_attributes(udev_device: pyudev.Device) -> dict[str, str]:
+    out = {}
+    for name in ("idVendor", "idProduct", "serial", "manufacturer", "product"):
+        try:
+            value = udev_device.attributes.get(name)
+        except (KeyError, OSError):
+            value = None
+        if value is not None:
+            out[name] = value.decode("utf-8", "replace").strip() if isinstance(value, bytes) else str(value).strip()
+    return out
 
 
 def watch(callback: Callback, *, use_tools: bool = False) -> Watcher:

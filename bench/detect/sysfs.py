@@ -27,7 +27,7 @@ def vpd_serial(raw: bytes) -> str:
     if len(raw) < 4 or raw[1] != 0x80:
         return ""
     length = int.from_bytes(raw[2:4], "big")
-    return raw[4:4 + length].decode("ascii", "replace").strip(" \0")
+    return raw[4 : 4 + length].decode("ascii", "replace").strip(" \0")
 
 
 def vpd_wwn(raw: bytes) -> str:
@@ -38,7 +38,7 @@ def vpd_wwn(raw: bytes) -> str:
     pos = 4
     while pos + 4 <= end:
         code_set, dtype, dlen = raw[pos] & 0x0F, raw[pos + 1] & 0x0F, raw[pos + 3]
-        body = raw[pos + 4:pos + 4 + dlen]
+        body = raw[pos + 4 : pos + 4 + dlen]
         if dtype == 3 and code_set == 1 and body:  # NAA, binary
             return "0x" + body.hex()
         pos += 4 + dlen
@@ -109,4 +109,4 @@ def name_from_devnode(devnode: str) -> str:
     real = os.path.realpath(devnode)
     if not real.startswith("/dev/"):
         raise ValueError(f"{devnode!r} is not a device node under /dev")
-    return real[len("/dev/"):].replace("/", "!")
+    return real[len("/dev/") :].replace("/", "!")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import sqlite_utils
 
@@ -94,8 +94,46 @@ def _m1_records(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX print_jobs_state ON print_jobs(state, id)")
 
 
+def _append_only(db: sqlite_utils.Database, table: str) -> None:
+    for op in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are append-only'); END"
+        )
+
+
+def _m2_anchors(db: sqlite_utils.Database) -> None:
+    """Record signatures (with the public keys that made them) and the tips the register acknowledged."""
+    db.execute(
+        "CREATE TABLE signing_keys (fingerprint TEXT PRIMARY KEY, public_key_pem TEXT NOT NULL, "
+        "first_used_at TEXT NOT NULL)"
+    )
+    db.execute(
+        """CREATE TABLE record_signatures (
+            uuid TEXT PRIMARY KEY REFERENCES records(uuid),
+            key_fingerprint TEXT NOT NULL REFERENCES signing_keys(fingerprint),
+            signature TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE acked_tips (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            record_uuid TEXT NOT NULL,
+            record_seq INTEGER NOT NULL,
+            hash TEXT NOT NULL,
+            register_url TEXT NOT NULL,
+            register_tip TEXT NOT NULL DEFAULT '',
+            acked_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX acked_tips_seq ON acked_tips(record_seq)")
+    for table in ("signing_keys", "record_signatures", "acked_tips"):
+        _append_only(db, table)
+
+
 #: Ordered migrations; the database's user_version is the number applied.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_records]
+#: (Branch i19 adds number 3 for custody.)
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_records, _m2_anchors]
 
 
 def _disk_nearly_full(path: Path | str) -> bool:
@@ -134,8 +172,10 @@ def connect(path: Path | str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise translate(exc, path) from exc
     except OSError as exc:
-        raise StoreError(f"cannot open the record store {path}: {exc.strerror}",
-                         hint="check data_dir in the config and its permissions") from exc
+        raise StoreError(
+            f"cannot open the record store {path}: {exc.strerror}",
+            hint="check data_dir in the config and its permissions",
+        ) from exc
     return conn
 
 

@@ -19,17 +19,19 @@ import threading
 import time
 import uuid as uuidlib
 import zlib
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psutil
 
 from bench.canonical import canonical_json, sha256_hex
 from bench.errors import StoreError, StoreFull
 from bench.store import db as dbmod
+from bench.store.signing import RecordSigner, write_signature
 
 GENESIS_HASH = "0" * 64
 #: Below this much free space on the data disk, no new job starts.
@@ -37,7 +39,7 @@ MIN_FREE_BYTES = 64 * 1024 * 1024
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class VerifyReport:
     details: list[str] = field(default_factory=list)
 
 
-def _row_to_record(row: sqlite3.Row) -> Record:
+def row_to_record(row: sqlite3.Row) -> Record:
+    """A `records` table row (any query selecting its columns) as a Record."""
     return Record(
         seq=row["seq"],
         uuid=row["uuid"],
@@ -104,7 +107,7 @@ def _row_to_record(row: sqlite3.Row) -> Record:
         evidence_sha256=row["evidence_sha256"],
         prev_hash=row["prev_hash"],
         hash=row["hash"],
-        sync_state=row["sync_state"] if "sync_state" in row.keys() else "",
+        sync_state=row["sync_state"] if "sync_state" in row.keys() else "",  # noqa: SIM118 (Row `in` tests values)
     )
 
 
@@ -115,18 +118,19 @@ def _process_started(pid: int) -> float | None:
         return None
 
 
-_SELECT = (
-    "SELECT r.*, COALESCE(o.state, '') AS sync_state FROM records r LEFT JOIN outbox o ON o.uuid = r.uuid"
-)
+_SELECT = "SELECT r.*, COALESCE(o.state, '') AS sync_state FROM records r LEFT JOIN outbox o ON o.uuid = r.uuid"
 
 
 class Store:
     """The station's record store. Safe to share between threads; several processes
     (the TUI and the sync service) may open the same file."""
 
-    def __init__(self, path: Path | str, station_id: str, *, recover: bool = True) -> None:
+    def __init__(
+        self, path: Path | str, station_id: str, *, recover: bool = True, signer: RecordSigner | None = None
+    ) -> None:
         self.path = Path(path)
         self.station_id = station_id
+        self.signer = signer  # the station key: every record appended is signed with it
         self._conn = dbmod.connect(self.path)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -140,7 +144,7 @@ class Store:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -167,12 +171,10 @@ class Store:
     def _rollback(self) -> None:
         # SQLite rolls back by itself on some errors (SQLITE_FULL during COMMIT).
         if self._conn.in_transaction:
-            try:
+            with suppress(sqlite3.Error):
                 self._conn.execute("ROLLBACK")
-            except sqlite3.Error:
-                pass
 
-    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+    def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
@@ -181,15 +183,21 @@ class Store:
 
     # -- records ----------------------------------------------------------------------------
     def _append(
-        self, conn: sqlite3.Connection, kind: str, payload: dict[str, Any], *, device_id: str | None,
-        evidence: Any, record_uuid: str | None,
+        self,
+        conn: sqlite3.Connection,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        device_id: str | None,
+        evidence: Any,
+        record_uuid: str | None,
     ) -> Record:
         row = conn.execute("SELECT hash FROM records ORDER BY seq DESC LIMIT 1").fetchone()
         prev = row["hash"] if row else GENESIS_HASH
         blob, ev_hash = pack_evidence(evidence)
         # Round-trip the payload so what we hash is exactly what we store and read back.
         payload = json.loads(canonical_json(payload))
-        fields = {
+        fields: dict[str, Any] = {
             "uuid": record_uuid or str(uuidlib.uuid4()),
             "station_id": self.station_id,
             "kind": kind,
@@ -203,18 +211,36 @@ class Store:
         cur = conn.execute(
             "INSERT INTO records (uuid, station_id, kind, created_at, device_id, payload, evidence, "
             "evidence_sha256, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (fields["uuid"], self.station_id, kind, fields["created_at"], device_id,
-             canonical_json(payload).decode(), blob, ev_hash, prev, digest),
+            (
+                fields["uuid"],
+                self.station_id,
+                kind,
+                fields["created_at"],
+                device_id,
+                canonical_json(payload).decode(),
+                blob,
+                ev_hash,
+                prev,
+                digest,
+            ),
         )
         seq = cur.lastrowid
+        assert seq is not None  # set by the INSERT above
         conn.execute(
             "INSERT INTO outbox (uuid, seq, state, updated_at) VALUES (?, ?, 'queued', ?)",
             (fields["uuid"], seq, fields["created_at"]),
         )
+        if self.signer is not None:
+            write_signature(conn, self.signer, fields["uuid"], self.station_id, digest)
         return Record(seq=seq, hash=digest, sync_state="queued", **fields)
 
     def append(
-        self, kind: str, payload: dict[str, Any], *, device_id: str | None = None, evidence: Any = None,
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        device_id: str | None = None,
+        evidence: Any = None,
         record_uuid: str | None = None,
     ) -> Record:
         """Append one record (durable when this returns) and queue it for the register."""
@@ -223,7 +249,7 @@ class Store:
 
     def get(self, record_uuid: str) -> Record | None:
         rows = self.query(_SELECT + " WHERE r.uuid = ?", (record_uuid,))
-        return _row_to_record(rows[0]) if rows else None
+        return row_to_record(rows[0]) if rows else None
 
     def evidence(self, record_uuid: str) -> Any:
         rows = self.query("SELECT evidence FROM records WHERE uuid = ?", (record_uuid,))
@@ -232,8 +258,15 @@ class Store:
         return json.loads(zlib.decompress(rows[0]["evidence"]))
 
     def records(
-        self, *, kind: str | None = None, kind_prefix: str | None = None, device_id: str | None = None,
-        since: str | None = None, until: str | None = None, limit: int | None = None, newest_first: bool = True,
+        self,
+        *,
+        kind: str | None = None,
+        kind_prefix: str | None = None,
+        device_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = True,
     ) -> list[Record]:
         where, params = [], []
         if kind:
@@ -255,10 +288,10 @@ class Store:
         sql += " ORDER BY r.seq " + ("DESC" if newest_first else "ASC")
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [_row_to_record(r) for r in self.query(sql, tuple(params))]
+        return [row_to_record(r) for r in self.query(sql, tuple(params))]
 
     def count(self) -> int:
-        return self.query("SELECT COUNT(*) AS n FROM records")[0]["n"]
+        return int(self.query("SELECT COUNT(*) AS n FROM records")[0]["n"])
 
     def last_hash(self) -> str:
         rows = self.query("SELECT hash FROM records ORDER BY seq DESC LIMIT 1")
@@ -273,17 +306,24 @@ class Store:
             cur = self._conn.execute("SELECT * FROM records ORDER BY seq ASC")
             for row in cur:
                 n += 1
-                rec = _row_to_record(row)
+                rec = row_to_record(row)
                 problem = ""
                 if rec.prev_hash != prev:
                     problem = f"prev_hash {rec.prev_hash[:12]}… does not match the record before it ({prev[:12]}…)"
                 elif rec.compute_hash() != rec.hash:
                     problem = "its content does not match its hash (edited after it was written)"
-                elif row["evidence"] is not None and sha256_hex(zlib.decompress(row["evidence"])) != rec.evidence_sha256:
+                elif (
+                    row["evidence"] is not None and sha256_hex(zlib.decompress(row["evidence"])) != rec.evidence_sha256
+                ):
                     problem = "its evidence does not match the evidence hash"
                 if problem:
-                    return VerifyReport(False, n, integrity, rec.uuid,
-                                        f"record #{rec.seq} {rec.uuid} ({rec.kind}, {rec.created_at}): {problem}")
+                    return VerifyReport(
+                        False,
+                        n,
+                        integrity,
+                        rec.uuid,
+                        f"record #{rec.seq} {rec.uuid} ({rec.kind}, {rec.created_at}): {problem}",
+                    )
                 prev = rec.hash
         ok = integrity == "ok"
         return VerifyReport(ok, n, integrity, None, "" if ok else f"integrity_check: {integrity}")
@@ -301,16 +341,30 @@ class Store:
                 hint="free space on the data disk; every record already written is safe",
             )
 
-    def start_job(self, kind: str, payload: dict[str, Any], *, device_id: str | None = None,
-                  devnode: str = "", evidence: Any = None) -> tuple[str, Record]:
+    def start_job(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        device_id: str | None = None,
+        devnode: str = "",
+        evidence: Any = None,
+    ) -> tuple[str, Record]:
         """Record `<kind>.started` and register the job as open (owned by this process)."""
         self.check_space()
         job_id = str(uuidlib.uuid4())
         with self.transaction() as conn:
-            rec = self._append(conn, f"{kind}.started", {**payload, "job_id": job_id}, device_id=device_id,
-                               evidence=evidence, record_uuid=None)
+            rec = self._append(
+                conn,
+                f"{kind}.started",
+                {**payload, "job_id": job_id},
+                device_id=device_id,
+                evidence=evidence,
+                record_uuid=None,
+            )
             conn.execute(
-                "INSERT INTO jobs (job_id, kind, device_id, devnode, started_uuid, owner_pid, owner_started, started_at)"
+                "INSERT INTO jobs"
+                " (job_id, kind, device_id, devnode, started_uuid, owner_pid, owner_started, started_at)"
                 " VALUES (?,?,?,?,?,?,?,?)",
                 (job_id, kind, device_id, devnode, rec.uuid, self._pid, self._pid_started, rec.created_at),
             )
@@ -324,8 +378,14 @@ class Store:
                 raise StoreError(f"no such job {job_id}")
             if job["ended_uuid"]:
                 raise StoreError(f"job {job_id} already has a result ({job['ended_uuid']})")
-            rec = self._append(conn, f"{job['kind']}.result", {**payload, "job_id": job_id},
-                               device_id=job["device_id"], evidence=evidence, record_uuid=None)
+            rec = self._append(
+                conn,
+                f"{job['kind']}.result",
+                {**payload, "job_id": job_id},
+                device_id=job["device_id"],
+                evidence=evidence,
+                record_uuid=None,
+            )
             conn.execute("UPDATE jobs SET ended_uuid = ? WHERE job_id = ?", (rec.uuid, job_id))
         return rec
 
@@ -341,12 +401,18 @@ class Store:
             if alive:
                 continue
             try:
-                closed.append(self.finish_job(job["job_id"], {
-                    "result": "aborted",
-                    "reason": "interrupted: bench stopped while this job was running (crash, kill or power loss)",
-                    "recovered_by_pid": self._pid,
-                    "devnode": job["devnode"],
-                }))
+                closed.append(
+                    self.finish_job(
+                        job["job_id"],
+                        {
+                            "result": "aborted",
+                            "reason": "interrupted: bench stopped while this job was running "
+                            "(crash, kill or power loss)",
+                            "recovered_by_pid": self._pid,
+                            "devnode": job["devnode"],
+                        },
+                    )
+                )
             except StoreError:
                 continue  # another process closed it first
         return closed
@@ -358,10 +424,12 @@ class Store:
 
     def kv_set(self, key: str, value: str) -> None:
         with self.transaction() as conn:
-            conn.execute("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                         (key, value))
+            conn.execute(
+                "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
 
-def open_store(config: Any, *, recover: bool = True) -> Store:
-    """Open the store named by a Config (bench.config.Config)."""
-    return Store(config.db_path, config.station_id, recover=recover)
+def open_store(config: Any, *, recover: bool = True, signer: RecordSigner | None = None) -> Store:
+    """Open the store named by a Config (bench.config.Config); `signer` signs every record."""
+    return Store(config.db_path, config.station_id, recover=recover, signer=signer)

@@ -2,8 +2,9 @@
 
 Every record is sent until the register answers for it: `stored`, `already_stored` and
 `gap_recorded` are acknowledgements (the record leaves the outbox); `rejected` moves it to
-the supervisor's rejected list. Anything else (no answer, timeout, 5xx, 429, an answer we
-cannot read) leaves the batch queued and backs off: the register's answers are idempotent
+the supervisor's rejected list. Only a per-record answer acknowledges a record: anything else
+(no answer, timeout, 5xx, 429, a 409 or any other status without a `results` list, an answer
+we cannot read) leaves the batch queued and backs off: the register's answers are idempotent
 (keyed by uuid, checked by hash), so re-sending after a lost answer is always safe.
 
 The bench never waits for this: `bench sync` is its own process (systemd), and the TUI calls
@@ -14,8 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -23,6 +25,7 @@ from bench import __version__
 from bench.errors import SyncError
 from bench.store import outbox
 from bench.store.records import Record, Store
+from bench.sync import anchors
 from bench.sync.backoff import Backoff
 
 ACKNOWLEDGED = frozenset({"stored", "already_stored", "gap_recorded"})
@@ -53,8 +56,10 @@ class SyncReport:
         return {**asdict(self), "ok": self.ok}
 
     def summary(self) -> str:
-        text = (f"tried {self.sent}: {self.stored} stored, {self.already_stored} already stored, "
-                f"{self.rejected} rejected; {self.remaining} still queued")
+        text = (
+            f"tried {self.sent}: {self.stored} stored, {self.already_stored} already stored, "
+            f"{self.rejected} rejected; {self.remaining} still queued"
+        )
         return text + (f"; last error: {self.error}" if self.error else "")
 
 
@@ -66,8 +71,16 @@ def wire_record(rec: Record) -> dict[str, Any]:
 class RegisterClient:
     """The HTTP side: one httpx.Client with the station's token, timeout and TLS settings."""
 
-    def __init__(self, url: str, token: str, *, timeout: float = 10.0, verify_tls: bool = True,
-                 transport: httpx.BaseTransport | None = None, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        verify_tls: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         # `http`: an already configured client (tests pass Starlette's in-process TestClient).
         self._http = http or httpx.Client(
@@ -87,7 +100,7 @@ class RegisterClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "RegisterClient":
+    def __enter__(self) -> RegisterClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,10 +109,16 @@ class RegisterClient:
 
 def client_for(config: Any) -> RegisterClient:
     if not config.register_url:
-        raise SyncError("this station is offline: no register_url in the config",
-                        hint="set register_url and register_token in the config to sync")
-    return RegisterClient(config.register_url, config.register_token, timeout=config.sync.timeout_seconds,
-                          verify_tls=config.sync.verify_tls)
+        raise SyncError(
+            "this station is offline: no register_url in the config",
+            hint="set register_url and register_token in the config to sync",
+        )
+    return RegisterClient(
+        config.register_url,
+        config.register_token,
+        timeout=config.sync.timeout_seconds,
+        verify_tls=config.sync.verify_tls,
+    )
 
 
 class _Transient(Exception):
@@ -121,6 +140,17 @@ def _error_text(resp: httpx.Response) -> str:
     return f"HTTP {resp.status_code}" + (f": {text}" if text else "")
 
 
+def _per_record_answers(resp: httpx.Response) -> dict[str, dict[str, Any]]:
+    """The register's answer per record uuid; a body without a readable `results` list is transient."""
+    try:
+        results = resp.json()["results"]
+        if not isinstance(results, list):
+            raise TypeError("'results' is not a list")
+        return {str(r["uuid"]): r for r in results if isinstance(r, dict)}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _Transient(f"unreadable answer from the register ({exc})") from exc
+
+
 class _Drain:
     """One pass over the outbox with one client (see sync_once)."""
 
@@ -134,8 +164,10 @@ class _Drain:
             raise _Transient(f"the register did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                raise _Transient(f"the register's TLS certificate at {self.client.url} could not be verified "
-                                 "(a self-signed or wrong certificate; sync.verify_tls is on)") from exc
+                raise _Transient(
+                    f"the register's TLS certificate at {self.client.url} could not be verified "
+                    "(a self-signed or wrong certificate; sync.verify_tls is on)"
+                ) from exc
             raise _Transient(f"cannot reach the register at {self.client.url}: {exc or type(exc).__name__}") from exc
 
     def deliver(self, batch: list[Record]) -> None:
@@ -146,21 +178,22 @@ class _Drain:
             raise _Transient(f"the register failed: {_error_text(resp)}")
         if code == 429:
             wait = resp.headers.get("retry-after", "")
-            raise _Transient(f"the register asks us to slow down: {_error_text(resp)}",
-                             float(wait) if wait.isdigit() else 0.0)
+            raise _Transient(
+                f"the register asks us to slow down: {_error_text(resp)}", float(wait) if wait.isdigit() else 0.0
+            )
         if code in (401, 403):
-            raise _Fatal(f"the register refused this station's token: {_error_text(resp)} "
-                         "(check register_token in the config: `bench register token create STATION`)")
+            raise _Fatal(
+                f"the register refused this station's token: {_error_text(resp)} "
+                "(check register_token in the config: `bench register token create STATION`)"
+            )
         if code == 409:
-            self.acknowledge([r.uuid for r in batch], already=True)
-            return
+            # A conflict for the whole request (a proxy, an old register) says nothing about any
+            # one record: acknowledging on it would drop records the register never stored.
+            raise _Transient(f"the register answered a conflict without per-record answers: {_error_text(resp)}")
         if code != 200:
             self.refused(batch, resp)
             return
-        try:
-            results = {r["uuid"]: r for r in resp.json()["results"]}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise _Transient(f"unreadable answer from the register ({exc})") from exc
+        results = _per_record_answers(resp)
         acked, missing = [], 0
         for rec in batch:
             res = results.get(rec.uuid)
@@ -176,15 +209,16 @@ class _Drain:
                 missing += 1
         if acked:
             outbox.ack(self.store, acked)
+            self.remember_tip(batch, acked, resp)
         if missing:
             raise _Transient(f"the register answered for only {len(batch) - missing} of {len(batch)} records")
 
-    def acknowledge(self, uuids: list[str], *, already: bool) -> None:
-        outbox.ack(self.store, uuids)
-        if already:
-            self.report.already_stored += len(uuids)
-        else:
-            self.report.stored += len(uuids)
+    def remember_tip(self, batch: list[Record], acked: list[str], resp: httpx.Response) -> None:
+        """Keep the newest acknowledged record as an anchor for `bench db verify` (bench.sync.anchors)."""
+        doc = resp.json()
+        tip = str(doc.get("last_hash") or "") if isinstance(doc, dict) else ""
+        done = set(acked)
+        anchors.remember_acknowledged(self.store, [r for r in batch if r.uuid in done], self.client.url, tip)
 
     def reject(self, rec: Record, reason: str) -> None:
         outbox.reject(self.store, rec.uuid, reason)
@@ -204,17 +238,26 @@ class _Drain:
             return
         rec = batch[0]
         reason = f"the register refused this record: {_error_text(resp)}"
-        notice = {**{k: v for k, v in wire_record(rec).items() if k != "payload"}, "payload": None,
-                  "gap": {"reason": reason}}
+        notice = {
+            **{k: v for k, v in wire_record(rec).items() if k != "payload"},
+            "payload": None,
+            "gap": {"reason": reason},
+        }
         answer = self.post(batch, [notice])
         if answer.status_code != 200:
             raise _Transient(f"could not record a gap for refused record {rec.uuid}: {_error_text(answer)}")
         self.reject(rec, reason)
 
 
-def sync_once(station: Any, *, backoff: Backoff | None = None, max_failures: int = 3,
-              stop: threading.Event | None = None, client: RegisterClient | None = None,
-              batch_size: int | None = None) -> SyncReport:
+def sync_once(
+    station: Any,
+    *,
+    backoff: Backoff | None = None,
+    max_failures: int = 3,
+    stop: threading.Event | None = None,
+    client: RegisterClient | None = None,
+    batch_size: int | None = None,
+) -> SyncReport:
     """Send everything queued (oldest first) until the outbox is empty, a fatal error, or
     `max_failures` consecutive transient failures (each followed by a jittered backoff)."""
     started = time.monotonic()
@@ -271,8 +314,10 @@ def status(station: Any) -> dict[str, Any]:
     st = outbox.status(station.store).to_dict()
     st["offline"] = station.config.offline
     st["register_url"] = station.config.register_url
-    st["rejected_records"] = [{"uuid": r.uuid, "kind": r.kind, "created_at": r.created_at, "reason": err}
-                              for r, err in outbox.rejected(station.store)[:50]]
+    st["rejected_records"] = [
+        {"uuid": r.uuid, "kind": r.kind, "created_at": r.created_at, "reason": err}
+        for r, err in outbox.rejected(station.store)[:50]
+    ]
     return st
 
 
@@ -281,8 +326,13 @@ def retry_rejected(station: Any, record_uuid: str | None = None) -> int:
     return outbox.retry(station.store, record_uuid)
 
 
-def run_forever(station: Any, stop: threading.Event, *, on_report: Callable[[SyncReport], None] | None = None,
-                backoff: Backoff | None = None) -> None:
+def run_forever(
+    station: Any,
+    stop: threading.Event,
+    *,
+    on_report: Callable[[SyncReport], None] | None = None,
+    backoff: Backoff | None = None,
+) -> None:
     """The sync service: sync, wait `interval_seconds` (or a backoff after a failure), repeat."""
     interval = station.config.sync.interval_seconds
     backoff = backoff or Backoff(base=1.0, cap=max(1.0, interval))
