@@ -14,5 +14,16 @@ from bench.health.check import HealthReport, SmartRead, check_device, check_file
 from bench.health.grade import Assessment, Thresholds, grade, load_thresholds
 from bench.health.smart import Health, parse_health
 
-__all__ = ["Assessment", "Health", "HealthReport", "SmartRead", "Thresholds", "check_device", "check_file",
-           "grade", "load_thresholds", "parse_health", "read_smart"]
+__all__ = [
+    "Assessment",
+    "Health",
+    "HealthReport",
+    "SmartRead",
+    "Thresholds",
+    "check_device",
+    "check_file",
+    "grade",
+    "load_thresholds",
+    "parse_health",
+    "read_smart",
+]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.errors import ParseError, ToolTimeout
 from bench.health.grade import Assessment, Finding, Thresholds, grade, load_thresholds
 from bench.health.smart import Health, health_from
-from bench.model import Device, clean_text, device_id
+from bench.model import Device, clean_text, device_id, unstable_device_id
 from bench.tools import runner, smartctl
 
 
@@ -49,13 +50,15 @@ def _errors(data: dict[str, Any], dtype: str | None = None) -> str:
     if env.errors:
         return "; ".join(env.errors)
     if env.exit_status.value:
-        return (f"smartctl{' -d ' + dtype if dtype else ''} exit status {env.exit_status.value}: "
-                + "; ".join(env.exit_status.meanings))
+        return f"smartctl{' -d ' + dtype if dtype else ''} exit status {env.exit_status.value}: " + "; ".join(
+            env.exit_status.meanings
+        )
     return ""
 
 
-def read_smart(devnode: str, transport: str = "", *, device_type: str | None = None,
-               timeout: float = smartctl.TIMEOUT) -> SmartRead:
+def read_smart(
+    devnode: str, transport: str = "", *, device_type: str | None = None, timeout: float = smartctl.TIMEOUT
+) -> SmartRead:
     """Run `smartctl --json=c -x [-d TYPE] DEV`, trying device types for the transport.
 
     Raises ToolMissing (smartctl not installed), ToolTimeout (the drive hung), and ParseError
@@ -67,8 +70,10 @@ def read_smart(devnode: str, transport: str = "", *, device_type: str | None = N
     for dtype in types:
         done = runner.run(smartctl.health_argv(devnode, dtype), timeout=timeout)
         if done.timed_out:
-            raise ToolTimeout(f"smartctl did not answer for {devnode} within {timeout:g} s",
-                              hint="the drive or its bridge may be hung: re-plug it")
+            raise ToolTimeout(
+                f"smartctl did not answer for {devnode} within {timeout:g} s",
+                hint="the drive or its bridge may be hung: re-plug it",
+            )
         try:
             data = smartctl.load(done.stdout, what=f"smartctl output for {devnode}")
         except ParseError as exc:
@@ -92,16 +97,24 @@ def read_smart(devnode: str, transport: str = "", *, device_type: str | None = N
             fallback = SmartRead(devnode, dtype, done.stdout, health)
     tried = ", ".join(a.device_type or "auto" for a in attempts)
     if fallback is not None:
-        return SmartRead(devnode, fallback.device_type, fallback.text, fallback.health,
-                         no_smart_reason=f"the drive answered identify but no SMART data (tried -d {tried})",
-                         attempts=tuple(attempts))
+        return SmartRead(
+            devnode,
+            fallback.device_type,
+            fallback.text,
+            fallback.health,
+            no_smart_reason=f"the drive answered identify but no SMART data (tried -d {tried})",
+            attempts=tuple(attempts),
+        )
     if attempts and all(a.outcome == "unreadable output" for a in attempts):
-        raise ParseError(f"smartctl printed no JSON for {devnode}: {last_error}",
-                         hint="bench needs smartmontools 7.0 or newer (--json)")
+        raise ParseError(
+            f"smartctl printed no JSON for {devnode}: {last_error}",
+            hint="bench needs smartmontools 7.0 or newer (--json)",
+        )
     first = next((a.detail for a in attempts if a.detail), "")
     why = first or "smartctl found no device"
-    return SmartRead(devnode, None, "", None, no_smart_reason=f"no SMART on this device: {why}",
-                     attempts=tuple(attempts))
+    return SmartRead(
+        devnode, None, "", None, no_smart_reason=f"no SMART on this device: {why}", attempts=tuple(attempts)
+    )
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,7 @@ class HealthReport:
             "smartctl_exit_bits": exit_status["bits"] if exit_status else [],
             "health": h.to_dict() if h else None,
             "attempts": [a.__dict__.copy() for a in self.attempts],
+            "device_id_stable": bool(self.device_id and not self.device_id.startswith("u-")),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -141,12 +155,22 @@ class HealthReport:
 
 
 def _no_smart(reason: str) -> Assessment:
-    return Assessment(grade="unknown", confidence="none", reasons=(reason,),
-                      findings=(Finding("unknown", reason, "no_smart_data"),))
+    return Assessment(
+        grade="unknown", confidence="none", reasons=(reason,), findings=(Finding("unknown", reason, "no_smart_data"),)
+    )
 
 
-def identity_device_id(health: Health) -> str:
+def identity_is_stable(health: Health) -> bool:
     ident = health.identity
+    return bool(ident.model or ident.serial or ident.wwn)
+
+
+def identity_device_id(health: Health, devnode: str = "", seen_at: str = "") -> str:
+    """The device id of a capture; one that names no model, serial or WWN gets an unstable id
+    of its own (node, size, time), never the id every such capture would otherwise share."""
+    ident = health.identity
+    if not identity_is_stable(health):
+        return unstable_device_id(devnode, ident.size_bytes, seen_at or datetime.now(UTC).isoformat())
     return device_id("drive", ident.vendor, ident.model, ident.serial or ident.wwn)
 
 
@@ -156,17 +180,30 @@ def assess(read: SmartRead, thresholds: Thresholds) -> Assessment:
     return grade(read.health, thresholds)
 
 
-def check_device(devnode: str, *, device: Device | None = None, transport: str = "",
-                 device_type: str | None = None, thresholds: Thresholds | None = None,
-                 store: Any = None) -> HealthReport:
+def check_device(
+    devnode: str,
+    *,
+    device: Device | None = None,
+    transport: str = "",
+    device_type: str | None = None,
+    thresholds: Thresholds | None = None,
+    store: Any = None,
+) -> HealthReport:
     """Read, grade and (with a store) record one drive's health as `health.result`."""
     t = thresholds or load_thresholds()
     with runner.collecting() as ev:
         read = read_smart(devnode, transport or (device.transport if device else ""), device_type=device_type)
     assessment = assess(read, t)
-    did = device.device_id if device else (identity_device_id(read.health) if read.health else None)
-    report = HealthReport(devnode=devnode, source="device", health=read.health, assessment=assessment,
-                          device_type=read.device_type, device_id=did, attempts=read.attempts)
+    did = device.device_id if device else (identity_device_id(read.health, devnode) if read.health else None)
+    report = HealthReport(
+        devnode=devnode,
+        source="device",
+        health=read.health,
+        assessment=assessment,
+        device_type=read.device_type,
+        device_id=did,
+        attempts=read.attempts,
+    )
     if store is not None:
         rec = store.append("health.result", report.payload(), device_id=did, evidence=ev.to_list())
         report = HealthReport(**{**report.__dict__, "record_uuid": rec.uuid})
@@ -185,11 +222,21 @@ def check_file(path: str | Path, *, thresholds: Thresholds | None = None, store:
     health = health_from(data)
     assessment = grade(health, t)
     devnode = clean_text(smartctl.get_str(data, "device", "name"), 64)
-    report = HealthReport(devnode=devnode, source=f"file:{file}", health=health, assessment=assessment,
-                          device_type=health.identity.device_type or None, device_id=identity_device_id(health))
+    report = HealthReport(
+        devnode=devnode,
+        source=f"file:{file}",
+        health=health,
+        assessment=assessment,
+        device_type=health.identity.device_type or None,
+        device_id=identity_device_id(health, devnode),
+    )
     if store is not None:
-        rec = store.append("health.result", report.payload(), device_id=report.device_id,
-                           evidence=[{"file": str(file), "stdout": text}])
+        rec = store.append(
+            "health.result",
+            report.payload(),
+            device_id=report.device_id,
+            evidence=[{"file": str(file), "stdout": text}],
+        )
         report = HealthReport(**{**report.__dict__, "record_uuid": rec.uuid})
     return report
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any
 
 import psutil
 
@@ -39,10 +40,16 @@ class HostSnapshot:
 
     def summary(self, top: int = 4) -> str:
         """One line: 'CPU 34% · iowait 12% · RAM 41% · sdb W 210 MB/s 98% · ...'."""
-        parts = [f"CPU {_pct(self.cpu_percent)}", f"iowait {_pct(self.iowait_percent)}",
-                 f"RAM {self.memory_percent:.0f}%", f"load {self.load_1m:.1f}/{self.cpu_count}"]
-        busiest = sorted((d for d in self.disks if d.busy_percent or d.write_bytes_per_s or d.read_bytes_per_s),
-                         key=lambda d: -((d.read_bytes_per_s or 0) + (d.write_bytes_per_s or 0)))[:top]
+        parts = [
+            f"CPU {_pct(self.cpu_percent)}",
+            f"iowait {_pct(self.iowait_percent)}",
+            f"RAM {self.memory_percent:.0f}%",
+            f"load {self.load_1m:.1f}/{self.cpu_count}",
+        ]
+        busiest = sorted(
+            (d for d in self.disks if d.busy_percent or d.write_bytes_per_s or d.read_bytes_per_s),
+            key=lambda d: -((d.read_bytes_per_s or 0) + (d.write_bytes_per_s or 0)),
+        )[:top]
         for d in busiest:
             io = []
             if d.write_bytes_per_s:
@@ -53,7 +60,7 @@ class HostSnapshot:
             parts.append(f"{d.name} {' '.join(io)}{busy}")
         return " · ".join(parts)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "disks": [d.__dict__.copy() for d in self.disks]}
 
 
@@ -74,15 +81,18 @@ class HostMonitor:
     def __init__(self, disks: Iterable[str] | None = None) -> None:
         self.only = set(disks) if disks is not None else None
         self._lock = threading.Lock()
-        self._prev: tuple[float, psutil._common.scputimes, dict] | None = None
+        self._prev: tuple[float, psutil._ntuples.scputimes, dict[str, Any]] | None = None
 
-    def _disk_counters(self) -> dict:
+    def _disk_counters(self) -> dict[str, Any]:
         try:
             counters = psutil.disk_io_counters(perdisk=True) or {}
         except (OSError, RuntimeError):
             return {}
-        return {n: c for n, c in counters.items()
-                if (self.only is None and not n.startswith(_SKIP_PREFIXES)) or (self.only and n in self.only)}
+        return {
+            n: c
+            for n, c in counters.items()
+            if (self.only is None and not n.startswith(_SKIP_PREFIXES)) or (self.only and n in self.only)
+        }
 
     def sample(self) -> HostSnapshot:
         now = time.monotonic()
@@ -103,19 +113,29 @@ class HostMonitor:
                 continue
             busy = getattr(c, "busy_time", None)
             pbusy = getattr(p, "busy_time", None)
-            rows.append(DiskIO(
-                name,
-                max(0.0, (c.read_bytes - p.read_bytes) / interval),
-                max(0.0, (c.write_bytes - p.write_bytes) / interval),
-                min(100.0, max(0.0, (busy - pbusy) / (interval * 10))) if busy is not None and pbusy is not None else None,
-            ))
-        return HostSnapshot(cpu_percent=cpu_pct, iowait_percent=iowait, cpu_count=psutil.cpu_count() or 1,
-                            load_1m=psutil.getloadavg()[0], memory_percent=mem.percent,
-                            memory_available_bytes=mem.available, disks=tuple(rows),
-                            interval_s=round(interval, 3) if interval is not None else None)
+            rows.append(
+                DiskIO(
+                    name,
+                    max(0.0, (c.read_bytes - p.read_bytes) / interval),
+                    max(0.0, (c.write_bytes - p.write_bytes) / interval),
+                    min(100.0, max(0.0, (busy - pbusy) / (interval * 10)))
+                    if busy is not None and pbusy is not None
+                    else None,
+                )
+            )
+        return HostSnapshot(
+            cpu_percent=cpu_pct,
+            iowait_percent=iowait,
+            cpu_count=psutil.cpu_count() or 1,
+            load_1m=psutil.getloadavg()[0],
+            memory_percent=mem.percent,
+            memory_available_bytes=mem.available,
+            disks=tuple(rows),
+            interval_s=round(interval, 3) if interval is not None else None,
+        )
 
 
-def _cpu_share(a: psutil._common.scputimes, b: psutil._common.scputimes) -> tuple[float | None, float | None]:
+def _cpu_share(a: psutil._ntuples.scputimes, b: psutil._ntuples.scputimes) -> tuple[float | None, float | None]:
     total = sum(b) - sum(a)
     if total <= 0:
         return None, None

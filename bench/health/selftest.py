@@ -7,8 +7,9 @@ Records: `selftest.started` / `selftest.result` (a job pair, store.start_job/fin
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bench.errors import DeviceError, ParseError
 from bench.health.smart import Health, SelfTest, parse_health
@@ -30,10 +31,15 @@ class SelfTestStatus:
     log_available: bool  # False: this smartctl/drive gives no self-test log in JSON
 
     @classmethod
-    def from_health(cls, h: Health, *, log_available: bool) -> "SelfTestStatus":
-        return cls(running=h.self_test_running, remaining_percent=h.self_test_remaining_percent,
-                   newest=h.self_tests[0] if h.self_tests else None, log_size=len(h.self_tests),
-                   polling_minutes=dict(h.self_test_polling_minutes), log_available=log_available)
+    def from_health(cls, h: Health, *, log_available: bool) -> SelfTestStatus:
+        return cls(
+            running=h.self_test_running,
+            remaining_percent=h.self_test_remaining_percent,
+            newest=h.self_tests[0] if h.self_tests else None,
+            log_size=len(h.self_tests),
+            polling_minutes=dict(h.self_test_polling_minutes),
+            log_available=log_available,
+        )
 
 
 def parse_status(text: str) -> SelfTestStatus:
@@ -80,13 +86,19 @@ def _start(devnode: str, test: str, device_type: str | None) -> None:
         env = smartctl.parse_envelope(smartctl.load(done.stdout))
     except ParseError:
         env = None
-    bad = env is None or env.exit_status.has("command_line_error") or env.exit_status.has("open_failed") \
+    bad = (
+        env is None
+        or env.exit_status.has("command_line_error")
+        or env.exit_status.has("open_failed")
         or env.exit_status.has("smart_command_failed")
+    )
     if bad:
         why = "; ".join(env.errors) if env and env.errors else (done.stderr.strip() or "smartctl refused")
-        raise DeviceError(f"could not start a {test} self-test on {devnode}: {why}",
-                          hint="is a test already running (abort it with --abort-self-test), "
-                               "or does the drive not support self-tests?")
+        raise DeviceError(
+            f"could not start a {test} self-test on {devnode}: {why}",
+            hint="is a test already running (abort it with --abort-self-test), "
+            "or does the drive not support self-tests?",
+        )
 
 
 def known_device_type(store: Any, device_id: str | None, devnode: str) -> str | None:
@@ -96,7 +108,7 @@ def known_device_type(store: Any, device_id: str | None, devnode: str) -> str | 
         return None
     for rec in store.records(kind="health.result", device_id=device_id, limit=1):
         if rec.payload.get("devnode") == devnode and isinstance(rec.payload.get("device_type"), str):
-            return rec.payload["device_type"]
+            return str(rec.payload["device_type"])
     return None
 
 
@@ -106,12 +118,19 @@ def abort(devnode: str, device_type: str | None = None) -> bool:
     return done.rc & 0b111 == 0
 
 
-def run_selftest(devnode: str, test: str = "short", *, device_type: str | None = None,
-                 store: Any = None, device_id: str | None = None,
-                 poll_seconds: float | None = None, timeout_minutes: float | None = None,
-                 on_progress: Callable[[SelfTestStatus], None] | None = None,
-                 should_abort: Callable[[], bool] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> SelfTestResult:
+def run_selftest(
+    devnode: str,
+    test: str = "short",
+    *,
+    device_type: str | None = None,
+    store: Any = None,
+    device_id: str | None = None,
+    poll_seconds: float | None = None,
+    timeout_minutes: float | None = None,
+    on_progress: Callable[[SelfTestStatus], None] | None = None,
+    should_abort: Callable[[], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SelfTestResult:
     """Run one self-test to its end, polling; Ctrl-C or should_abort() aborts it on the drive.
 
     With a store: records `selftest.started` before starting and `selftest.result` at the end
@@ -126,20 +145,30 @@ def run_selftest(devnode: str, test: str = "short", *, device_type: str | None =
         try:
             before = poll(devnode, device_type)
         except ParseError as exc:
-            raise DeviceError(f"cannot run a self-test on {devnode}: {exc.message}",
-                              hint="does the drive have SMART? try bench health DEVICE first") from exc
+            raise DeviceError(
+                f"cannot run a self-test on {devnode}: {exc.message}",
+                hint="does the drive have SMART? try bench health DEVICE first",
+            ) from exc
         if before.running:
-            raise DeviceError(f"a self-test is already running on {devnode} "
-                              f"({before.remaining_percent if before.remaining_percent is not None else '?'}% remaining)",
-                              hint="wait for it, or abort it: bench health DEVICE --abort-self-test")
+            raise DeviceError(
+                f"a self-test is already running on {devnode} "
+                f"({before.remaining_percent if before.remaining_percent is not None else '?'}% remaining)",
+                hint="wait for it, or abort it: bench health DEVICE --abort-self-test",
+            )
         minutes = before.polling_minutes.get("extended" if test == "long" else test)
-        limit = (timeout_minutes if timeout_minutes is not None
-                 else max(10.0, (minutes or (240 if test == "long" else 2)) * 3 + 5))
+        limit = (
+            timeout_minutes
+            if timeout_minutes is not None
+            else max(10.0, (minutes or (240 if test == "long" else 2)) * 3 + 5)
+        )
         job_id = None
         if store is not None:
-            job_id, _ = store.start_job("selftest", {"type": test, "devnode": devnode, "device_type": device_type,
-                                                     "expected_minutes": minutes}, device_id=device_id,
-                                        devnode=devnode)
+            job_id, _ = store.start_job(
+                "selftest",
+                {"type": test, "devnode": devnode, "device_type": device_type, "expected_minutes": minutes},
+                device_id=device_id,
+                devnode=devnode,
+            )
         polls, seen_running, status = 0, False, before
         outcome: str | None = None
         try:
@@ -165,28 +194,50 @@ def run_selftest(devnode: str, test: str = "short", *, device_type: str | None =
         except KeyboardInterrupt:
             outcome = "aborted"
         except BaseException as exc:
-            _finish(store, job_id, SelfTestResult(test, "not_started" if polls == 0 else "unknown",
-                                                  str(exc), polls=polls, seconds=time.monotonic() - t0), ev)
+            _finish(
+                store,
+                job_id,
+                SelfTestResult(
+                    test,
+                    "not_started" if polls == 0 else "unknown",
+                    str(exc),
+                    polls=polls,
+                    seconds=time.monotonic() - t0,
+                ),
+                ev,
+            )
             raise
         if outcome in ("aborted", "timeout"):
             abort(devnode, device_type)
             status = poll(devnode, device_type)
             entry = status.newest if status.newest != before.newest else None
-            result = SelfTestResult(test, "aborted", "aborted by the technician" if outcome == "aborted"
-                                    else f"no result after {limit:g} minutes: aborted",
-                                    remaining_percent=entry.remaining_percent if entry else None,
-                                    lifetime_hours=entry.lifetime_hours if entry else None,
-                                    polls=polls, seconds=round(time.monotonic() - t0, 1))
+            result = SelfTestResult(
+                test,
+                "aborted",
+                "aborted by the technician" if outcome == "aborted" else f"no result after {limit:g} minutes: aborted",
+                remaining_percent=entry.remaining_percent if entry else None,
+                lifetime_hours=entry.lifetime_hours if entry else None,
+                polls=polls,
+                seconds=round(time.monotonic() - t0, 1),
+            )
         else:
             entry = status.newest if (status.newest != before.newest or status.log_size != before.log_size) else None
             result = SelfTestResult(
-                test, _result_of(entry),
-                entry.status if entry else ("this smartctl does not report the self-test log as JSON"
-                                            if not status.log_available else "no new entry in the self-test log"),
+                test,
+                _result_of(entry),
+                entry.status
+                if entry
+                else (
+                    "this smartctl does not report the self-test log as JSON"
+                    if not status.log_available
+                    else "no new entry in the self-test log"
+                ),
                 remaining_percent=entry.remaining_percent if entry else None,
                 lifetime_hours=entry.lifetime_hours if entry else None,
                 failing_lba=entry.failing_lba if entry else None,
-                polls=polls, seconds=round(time.monotonic() - t0, 1))
+                polls=polls,
+                seconds=round(time.monotonic() - t0, 1),
+            )
         result = _finish(store, job_id, result, ev)
     return result
 

@@ -8,12 +8,23 @@ so the grader can say what it could not check.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from bench.errors import ParseError
 from bench.tools.smartctl import (
-    Envelope, ExitStatus, SmartIdentity, get, get_bool, get_int, get_list, get_str, identity_from, load,
+    Envelope,
+    ExitStatus,
+    SmartIdentity,
+    get,
+    get_bool,
+    get_dict,
+    get_int,
+    get_list,
+    get_str,
+    identity_from,
+    load,
     parse_envelope,
 )
 
@@ -39,8 +50,17 @@ ATA_WEAR_ATTRIBUTES: tuple[tuple[int, tuple[str, ...], str], ...] = (
     (233, ("Media_Wearout_Indicator",), "Intel"),
     (169, ("Remaining_Lifetime_Perc",), "WD/SanDisk"),
     (245, ("Percent_Life_Remaining",), "various"),
-    (173, ("Avg_Block-Erase_Count", "Ave_Block-Erase_Count", "MaxAvgErase_Ct", "Avg_Write/Erase_Count",
-           "Wear_Leveling_Count"), "Micron, Toshiba, SanDisk"),
+    (
+        173,
+        (
+            "Avg_Block-Erase_Count",
+            "Ave_Block-Erase_Count",
+            "MaxAvgErase_Ct",
+            "Avg_Write/Erase_Count",
+            "Wear_Leveling_Count",
+        ),
+        "Micron, Toshiba, SanDisk",
+    ),
 )
 
 #: SSD spare-block attributes: normalised value = percent of reserve left, vs threshold.
@@ -106,8 +126,17 @@ class Health:
     smart_enabled: bool | None
     smart_passed: bool | None  # overall-health self-assessment; None = not reported
     power_on_hours: int | None = None
+    power_on_hours_source: str = ""  # where power-on hours came from when not the usual counter
     power_cycles: int | None = None
-    temperature_c: int | None = None
+    temperature_c: int | None = None  # None when not reported (never a made-up 0)
+    temperature_source: str = ""
+    # The drive's own temperature limits (NVMe WCTEMP/CCTEMP, ATA SCT, SCSI trip point), °C.
+    temperature_warning_c: int | None = None
+    temperature_critical_c: int | None = None
+    temperature_limits_source: str = ""
+    # NVMe: minutes spent above the warning / critical composite temperature (lifetime wear).
+    nvme_warning_temp_minutes: int | None = None
+    nvme_critical_temp_minutes: int | None = None
     # ATA counters (raw values)
     reallocated_sectors: int | None = None
     reallocation_events: int | None = None
@@ -120,6 +149,8 @@ class Health:
     # SSD wear, any protocol: percent of rated endurance used (NVMe may exceed 100)
     life_used_percent: int | None = None
     life_used_source: str = ""
+    data_written_bytes: int | None = None  # host writes over the drive's life, where reported
+    endurance_disagreement: str = ""  # the wear indicator does not fit the data written
     spare_percent: int | None = None
     spare_threshold_percent: int | None = None
     spare_source: str = ""
@@ -136,6 +167,7 @@ class Health:
     self_test_running: bool = False
     self_test_remaining_percent: int | None = None
     self_test_polling_minutes: Mapping[str, int] = field(default_factory=dict)
+    info_only: bool = False  # smartctl was asked for the information section only (-i/--info)
 
     @property
     def protocol(self) -> str:
@@ -144,10 +176,21 @@ class Health:
     @property
     def has_smart_data(self) -> bool:
         """Whether any health fact at all was read (not only identity)."""
-        return self.smart_passed is not None or any(
-            v is not None for v in (self.reallocated_sectors, self.pending_sectors, self.nvme_critical_warning,
-                                    self.scsi_grown_defects, self.power_on_hours, self.life_used_percent)
-        ) or bool(self.attributes)
+        return (
+            self.smart_passed is not None
+            or any(
+                v is not None
+                for v in (
+                    self.reallocated_sectors,
+                    self.pending_sectors,
+                    self.nvme_critical_warning,
+                    self.scsi_grown_defects,
+                    self.power_on_hours,
+                    self.life_used_percent,
+                )
+            )
+            or bool(self.attributes)
+        )
 
     @property
     def nvme_critical_warnings(self) -> tuple[str, ...]:
@@ -175,6 +218,7 @@ class Health:
 
 # --- ATA ---------------------------------------------------------------------------------
 
+
 def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
     out = []
     for i in range(len(get_list(data, "ata_smart_attributes", "table"))):
@@ -185,12 +229,19 @@ def _attributes(data: Mapping[str, Any]) -> tuple[AtaAttribute, ...]:
         raw_string = get_str(data, *row, "raw", "string")
         m = _FIRST_INT.match(raw_string)
         raw = int(m.group(1)) if m else get_int(data, *row, "raw", "value")
-        out.append(AtaAttribute(
-            id=ident, name=get_str(data, *row, "name"), value=get_int(data, *row, "value"),
-            worst=get_int(data, *row, "worst"), thresh=get_int(data, *row, "thresh"), raw=raw,
-            raw_string=raw_string, prefailure=bool(get_bool(data, *row, "flags", "prefailure")),
-            when_failed=get_str(data, *row, "when_failed"),
-        ))
+        out.append(
+            AtaAttribute(
+                id=ident,
+                name=get_str(data, *row, "name"),
+                value=get_int(data, *row, "value"),
+                worst=get_int(data, *row, "worst"),
+                thresh=get_int(data, *row, "thresh"),
+                raw=raw,
+                raw_string=raw_string,
+                prefailure=bool(get_bool(data, *row, "flags", "prefailure")),
+                when_failed=get_str(data, *row, "when_failed"),
+            )
+        )
     return tuple(out)
 
 
@@ -251,12 +302,16 @@ def _ata_self_tests(data: Mapping[str, Any]) -> tuple[SelfTest, ...]:
             # Aborted (1, 2) or interrupted/in progress (0xF_) entries are neither pass nor fail.
             if value is not None and ((value >> 4) in (1, 2, 15)):
                 passed = None
-            out.append(SelfTest(
-                type=get_str(data, *base, i, "type", "string"), status=status, passed=passed,
-                lifetime_hours=get_int(data, *base, i, "lifetime_hours"),
-                remaining_percent=get_int(data, *base, i, "status", "remaining_percent"),
-                failing_lba=get_int(data, *base, i, "lba"),
-            ))
+            out.append(
+                SelfTest(
+                    type=get_str(data, *base, i, "type", "string"),
+                    status=status,
+                    passed=passed,
+                    lifetime_hours=get_int(data, *base, i, "lifetime_hours"),
+                    remaining_percent=get_int(data, *base, i, "status", "remaining_percent"),
+                    failing_lba=get_int(data, *base, i, "lba"),
+                )
+            )
         return tuple(out)
     return ()
 
@@ -279,13 +334,15 @@ def _nvme_self_tests(data: Mapping[str, Any]) -> tuple[SelfTest, ...]:
     base = ("nvme_self_test_log", "table")
     for i in range(len(get_list(data, *base))):
         result = get_int(data, *base, i, "self_test_result", "value")
-        out.append(SelfTest(
-            type=get_str(data, *base, i, "self_test_code", "string"),
-            status=get_str(data, *base, i, "self_test_result", "string"),
-            passed=_NVME_RESULT_PASSED.get(result) if result is not None else None,
-            lifetime_hours=get_int(data, *base, i, "power_on_hours"),
-            failing_lba=get_int(data, *base, i, "lba"),
-        ))
+        out.append(
+            SelfTest(
+                type=get_str(data, *base, i, "self_test_code", "string"),
+                status=get_str(data, *base, i, "self_test_result", "string"),
+                passed=_NVME_RESULT_PASSED.get(result) if result is not None else None,
+                lifetime_hours=get_int(data, *base, i, "power_on_hours"),
+                failing_lba=get_int(data, *base, i, "lba"),
+            )
+        )
     return tuple(out)
 
 
@@ -296,30 +353,123 @@ def _scsi_self_tests(data: Mapping[str, Any]) -> tuple[SelfTest, ...]:
         if get(data, key) is None:
             continue
         result = get_int(data, key, "result", "value")
-        out.append(SelfTest(
-            type=get_str(data, key, "code", "string"), status=get_str(data, key, "result", "string"),
-            # SPC self-test results: 0 completed, 1-2 aborted, 3 unknown error, 4-7 failed segment, 15 in progress
-            passed=True if result == 0 else (False if result is not None and 3 <= result <= 7 else None),
-            lifetime_hours=get_int(data, key, "power_on_time", "hours"),
-            failing_lba=get_int(data, key, "lba_first_failure"),
-        ))
+        out.append(
+            SelfTest(
+                type=get_str(data, key, "code", "string"),
+                status=get_str(data, key, "result", "string"),
+                # SPC self-test results: 0 completed, 1-2 aborted, 3 unknown error, 4-7 failed segment, 15 in progress
+                passed=True if result == 0 else (False if result is not None and 3 <= result <= 7 else None),
+                lifetime_hours=get_int(data, key, "power_on_time", "hours"),
+                failing_lba=get_int(data, key, "lba_first_failure"),
+            )
+        )
     return tuple(out)
 
 
 def _scsi_uncorrected(data: Mapping[str, Any]) -> int | None:
-    values = [get_int(data, "scsi_error_counter_log", op, "total_uncorrected_errors")
-              for op in ("read", "write", "verify")]
+    values = [
+        get_int(data, "scsi_error_counter_log", op, "total_uncorrected_errors") for op in ("read", "write", "verify")
+    ]
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 
 
+# --- temperature, endurance, power-on time -----------------------------------------------
+
+
+def _positive(value: int | None) -> int | None:
+    """A temperature or limit as reported; 0 or below means "not reported" in these fields."""
+    return value if value is not None and value > 0 else None
+
+
+def _temperature(data: Mapping[str, Any], protocol: str) -> tuple[int | None, str]:
+    current = _positive(get_int(data, "temperature", "current"))
+    if current is not None:
+        return current, "temperature.current"
+    if protocol == "NVMe":
+        nvme = _positive(get_int(data, "nvme_smart_health_information_log", "temperature"))
+        if nvme is not None:
+            return nvme, "NVMe SMART/Health log"
+    reports = get_dict(data, "scsi_environmental_reports")
+    for key in sorted(reports):
+        if key.startswith("temperature"):
+            value = _positive(get_int(reports, key, "current"))
+            if value is not None:
+                return value, f"SCSI environmental reports ({key})"
+    return None, ""
+
+
+def _temperature_limits(data: Mapping[str, Any]) -> tuple[int | None, int | None, str]:
+    """(warning, critical, source): the drive's own limits. ATA SCT and NVMe (smartctl 7.4+:
+    WCTEMP as op_limit_max, CCTEMP as critical_limit_max) use the `temperature` block; SCSI
+    reports one trip point (drive_trip), taken as the critical limit."""
+    warning = _positive(get_int(data, "temperature", "op_limit_max"))
+    critical = _positive(get_int(data, "temperature", "critical_limit_max")) or _positive(
+        get_int(data, "temperature", "limit_max")
+    )
+    source = "the drive's reported operating/critical limits" if (warning or critical) else ""
+    trip = _positive(get_int(data, "temperature", "drive_trip"))
+    if trip is not None and critical is None:
+        critical, source = trip, "the drive's SCSI trip temperature"
+    if warning is not None and critical is not None and warning > critical:
+        warning = critical
+    return warning, critical, source
+
+
+def _ata_data_written(data: Mapping[str, Any]) -> int | None:
+    """Host writes in bytes from ATA device statistics (page 1 "Logical Sectors Written")."""
+    sectors = _device_statistic(data, 1, "Logical Sectors Written")
+    block = get_int(data, "logical_block_size") or 512
+    return sectors * block if sectors is not None else None
+
+
+#: Rated endurance of SSDs, in full-drive writes over their life: consumer QLC drives are rated
+#: for about 200, enterprise drives for up to about 10,000 (3 DWPD x 5 years = 5,475, 10 DWPD
+#: x 3 y). A wear indicator implying far less or far more than this does not fit the data written.
+PLAUSIBLE_DRIVE_WRITES = (20, 20_000)
+
+
+def endurance_disagreement(used_percent: int | None, written: int | None, capacity: int | None) -> str:
+    """Why the wear indicator and the data written disagree ('' when they fit or one is missing)."""
+    if used_percent is None or not written or not capacity:
+        return ""
+    drive_writes = written / capacity
+    low, high = PLAUSIBLE_DRIVE_WRITES
+    if used_percent == 0:
+        if drive_writes >= low * 10:
+            return f"reports 0 % endurance used after {drive_writes:,.0f} full-drive writes"
+        return ""
+    implied = drive_writes / (used_percent / 100)
+    if implied < low and used_percent >= 5:
+        return (
+            f"reports {used_percent} % endurance used after only {drive_writes:,.1f} full-drive writes "
+            f"(a rated life of {implied:,.0f} drive writes)"
+        )
+    if implied > high:
+        return (
+            f"reports {used_percent} % endurance used after {drive_writes:,.0f} full-drive writes "
+            f"(a rated life of {implied:,.0f} drive writes, beyond any SSD's rating)"
+        )
+    return ""
+
+
+def _info_only(argv: tuple[str, ...]) -> bool:
+    """smartctl run with only -i/--info (no health, attributes or logs asked for)."""
+    wanted = {"-a", "-x", "-A", "-H", "-l", "-c", "--all", "--xall", "--health", "--attributes", "--capabilities"}
+    asked = {a.split("=", 1)[0] for a in argv}
+    return bool(asked & {"-i", "--info"}) and not (asked & wanted or any(a.startswith("--log") for a in argv))
+
+
 # --- the whole picture -------------------------------------------------------------------
+
 
 def health_from(data: Mapping[str, Any]) -> Health:
     identity = identity_from(data)
     env: Envelope = parse_envelope(data)
     protocol = identity.protocol
     support = get(data, "smart_support")
+    available: bool | None
+    enabled: bool | None
     if isinstance(support, bool):  # some smartctl builds print a bare boolean
         available, enabled = support, None
     else:
@@ -342,6 +492,9 @@ def health_from(data: Mapping[str, Any]) -> Health:
     elif protocol == "ATA":
         life_used, life_source = _ata_wear(data, attrs)
         spare, spare_thresh, spare_source = _ata_spare(attrs)
+    elif protocol == "SCSI":
+        life_used = get_int(data, "scsi_percentage_used_endurance_indicator")
+        life_source = "SCSI Solid State Media log: Percentage Used Endurance Indicator" if life_used is not None else ""
 
     if protocol == "NVMe":
         self_tests = _nvme_self_tests(data)
@@ -361,21 +514,32 @@ def health_from(data: Mapping[str, Any]) -> Health:
         remaining = get_int(data, "ata_smart_data", "self_test", "status", "remaining_percent") if running else None
         error_count = _ata_error_count(data)
 
-    polling = {k: v for k in ("short", "extended", "conveyance")
-               if (v := get_int(data, "ata_smart_data", "self_test", "polling_minutes", k)) is not None}
+    polling = {
+        k: v
+        for k in ("short", "extended", "conveyance")
+        if (v := get_int(data, "ata_smart_data", "self_test", "polling_minutes", k)) is not None
+    }
     if protocol == "SCSI" and (seconds := get_int(data, "scsi_extended_self_test_seconds")) is not None:
         polling["extended"] = (seconds + 59) // 60
 
     power_cycles = get_int(data, "power_cycle_count")
     if power_cycles is None:
-        power_cycles = (get_int(data, *nvme, "power_cycles")
-                        or get_int(data, "scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles"))
+        power_cycles = get_int(data, *nvme, "power_cycles") or get_int(
+            data, "scsi_start_stop_cycle_counter", "accumulated_start_stop_cycles"
+        )
     power_on = get_int(data, "power_on_time", "hours")
     if power_on is None:
         power_on = get_int(data, *nvme, "power_on_hours")
-    temperature = get_int(data, "temperature", "current")
-    if temperature is None and protocol == "NVMe":
-        temperature = get_int(data, *nvme, "temperature")
+    power_on_source = ""
+    if power_on is None:
+        lifetimes = [s.lifetime_hours for s in self_tests if s.lifetime_hours is not None]
+        if lifetimes:
+            power_on = max(lifetimes)
+            power_on_source = "self-test log (lifetime hours of the newest test: a lower bound)"
+    temperature, temperature_source = _temperature(data, protocol)
+    warn_c, crit_c, limits_source = _temperature_limits(data)
+    identity_size = identity.size_bytes
+    written = _ata_data_written(data) if protocol == "ATA" else None
 
     return Health(
         identity=identity,
@@ -386,8 +550,15 @@ def health_from(data: Mapping[str, Any]) -> Health:
         smart_enabled=enabled,
         smart_passed=get_bool(data, "smart_status", "passed"),
         power_on_hours=power_on,
+        power_on_hours_source=power_on_source,
         power_cycles=power_cycles,
         temperature_c=temperature,
+        temperature_source=temperature_source,
+        temperature_warning_c=warn_c,
+        temperature_critical_c=crit_c,
+        temperature_limits_source=limits_source,
+        nvme_warning_temp_minutes=get_int(data, *nvme, "warning_temp_time") if protocol == "NVMe" else None,
+        nvme_critical_temp_minutes=get_int(data, *nvme, "critical_comp_time") if protocol == "NVMe" else None,
         reallocated_sectors=_counter(attrs, ATA_REALLOCATED),
         reallocation_events=_counter(attrs, ATA_REALLOC_EVENTS),
         pending_sectors=_counter(attrs, ATA_PENDING),
@@ -398,6 +569,8 @@ def health_from(data: Mapping[str, Any]) -> Health:
         attributes=attrs,
         life_used_percent=life_used,
         life_used_source=life_source,
+        data_written_bytes=written,
+        endurance_disagreement=endurance_disagreement(life_used, written, identity_size),
         spare_percent=spare,
         spare_threshold_percent=spare_thresh,
         spare_source=spare_source,
@@ -411,6 +584,7 @@ def health_from(data: Mapping[str, Any]) -> Health:
         self_test_running=running,
         self_test_remaining_percent=remaining,
         self_test_polling_minutes=polling,
+        info_only=_info_only(env.argv),
     )
 
 

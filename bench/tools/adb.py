@@ -58,9 +58,17 @@ def parse_devices(text: str) -> list[AdbDevice]:
         if not m:
             continue
         extras = dict(re.findall(r"(\w+):(\S+)", m.group(3)))
-        out.append(AdbDevice(serial=m.group(1), state=m.group(2).strip(), usb=extras.get("usb", ""),
-                             product=extras.get("product", ""), model=extras.get("model", "").replace("_", " "),
-                             device=extras.get("device", ""), transport_id=extras.get("transport_id", "")))
+        out.append(
+            AdbDevice(
+                serial=m.group(1),
+                state=m.group(2).strip(),
+                usb=extras.get("usb", ""),
+                product=extras.get("product", ""),
+                model=extras.get("model", "").replace("_", " "),
+                device=extras.get("device", ""),
+                transport_id=extras.get("transport_id", ""),
+            )
+        )
     return out
 
 
@@ -113,8 +121,10 @@ def _int(value: str | None) -> int | None:
 def parse_dumpsys_battery(text: str) -> AndroidBattery:
     """`dumpsys battery` (BatteryService dump, Android 4–15)."""
     if "Current Battery Service state" not in text:
-        raise ParseError("dumpsys battery gave no battery state",
-                         hint=text.strip().splitlines()[0][:120] if text.strip() else "empty output")
+        raise ParseError(
+            "dumpsys battery gave no battery state",
+            hint=text.strip().splitlines()[0][:120] if text.strip() else "empty output",
+        )
     kv = _kv_lines(text)
     temp = _int(kv.get("temperature"))
     present = kv.get("present")
@@ -136,14 +146,14 @@ def parse_power_supply_uevent(text: str) -> dict[str, str]:
     for line in text.splitlines():
         if line.startswith("POWER_SUPPLY_") and "=" in line:
             k, _, v = line.partition("=")
-            out[k[len("POWER_SUPPLY_"):]] = v.strip()
+            out[k[len("POWER_SUPPLY_") :]] = v.strip()
     return out
 
 
 def parse_accounts(text: str) -> list[str]:
     """`dumpsys account`: the account types present (e.g. com.google) — a Google account means FRP."""
     types = re.findall(r"Account \{name=[^,]*, type=([^}]+)\}", text)
-    return sorted(set(t.strip() for t in types))
+    return sorted({t.strip() for t in types})
 
 
 def parse_packages(text: str) -> list[str]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bench.errors import ParseError
 from bench.model import clean_text
 
 HDPARM = "hdparm"
@@ -22,6 +23,7 @@ ABORT_MARKER = "bad/missing sense data"
 
 
 # --- argv builders -------------------------------------------------------------
+
 
 def identify_argv(devnode: str) -> list[str]:
     return [HDPARM, "-I", devnode]
@@ -68,8 +70,15 @@ def sanitize_argv(devnode: str, action: str, pattern: int = 0, passes: int = 1) 
     if action == "block":
         return [HDPARM, DANGER, "--sanitize-block-erase", devnode]
     if action == "overwrite":
-        return [HDPARM, DANGER, "--sanitize-overwrite-passes", str(passes),
-                "--sanitize-overwrite", f"{pattern:#x}", devnode]
+        return [
+            HDPARM,
+            DANGER,
+            "--sanitize-overwrite-passes",
+            str(passes),
+            "--sanitize-overwrite",
+            f"{pattern:#x}",
+            devnode,
+        ]
     raise ValueError(f"unknown ATA sanitize action {action!r}")
 
 
@@ -78,6 +87,7 @@ def sanitize_status_argv(devnode: str) -> list[str]:
 
 
 # --- parsed results ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SecurityInfo:
@@ -152,6 +162,12 @@ _ERASE_TIMES = re.compile(r"(\d+)min for SECURITY ERASE UNIT\.(?:\s*(\d+)min for
 _MASTER_REV = re.compile(r"Master password revision code\s*=\s*(\d+)")
 
 
+def normalise_output(text: str) -> str:
+    """hdparm's text as it left the tool: CRLF/CR line ends (a paste through Windows or a ticket)
+    become LF. Tabs may also have been expanded to spaces; the parsers accept either."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _section(text: str, name: str) -> list[str]:
     """Lines of a top-level hdparm -I section ("Security:"), up to the next top-level line."""
     lines = text.splitlines()
@@ -166,19 +182,33 @@ def _section(text: str, name: str) -> list[str]:
     return out
 
 
+#: A 'Commands/features' row: indent, an optional '*' (enabled), a gap, the feature's name. The
+#: gaps are tabs as hdparm prints them, or any run of spaces once a terminal expanded them.
+_FEATURE_ROW = re.compile(r"^[ \t]+(\*)?[ \t]+(\S.*?)[ \t]*$")
+
+
 def _feature_lines(text: str) -> dict[str, bool]:
-    """'Commands/features' rows -> {feature text: enabled}."""
+    """'Commands/features' rows -> {feature text: enabled}.
+
+    Raises ParseError when the section is there but no row can be read (a paste that lost its
+    indentation): reporting SANITIZE/TRIM/HPA as absent because of white space would be a lie."""
     features: dict[str, bool] = {}
-    for line in _section(text, "Commands/features"):
-        m = re.match(r"^\t\s*(\*?)\s*\t(.+?)\s*$", line)
-        if m and m.group(2) != "Supported:":
-            features[m.group(2)] = m.group(1) == "*"
+    rows = [line for line in _section(text, "Commands/features") if line.strip()]
+    for line in rows:
+        m = _FEATURE_ROW.match(line)
+        if m and not m.group(2).startswith(("Enabled", "Supported:")):
+            features[" ".join(m.group(2).split())] = m.group(1) == "*"
+    if "Commands/features:" in text and not features:
+        raise ParseError(
+            "hdparm -I: the Commands/features list is there but none of its rows could be read",
+            hint="capture `hdparm -I DEVICE` to a file on the bench (not a paste that lost its indentation)",
+        )
     return features
 
 
 def parse_security(text: str) -> SecurityInfo | None:
     """The 'Security:' section of `hdparm -I`, or None if the drive has none."""
-    lines = _section(text, "Security")
+    lines = _section(normalise_output(text), "Security")
     if not lines:
         return None
 
@@ -218,6 +248,7 @@ def parse_security(text: str) -> SecurityInfo | None:
 
 
 def parse_identify(text: str) -> IdentifyInfo:
+    text = normalise_output(text)
     fields = {m.group(1): clean_text(m.group(2)) for m in _FIELD.finditer(text)}
     sectors: dict[str, int] = {m.group(1): int(m.group(2)) for m in _SECTORS.finditer(text)}
     lba = sectors.get("LBA48") or sectors.get("LBA") or None

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from bench.errors import ParseError
 from bench.model import clean_text
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 NVME = "nvme"
 
@@ -38,6 +42,7 @@ SSTAT_TEXT = {
 
 
 # --- argv builders -------------------------------------------------------------
+
 
 def id_ctrl_argv(ctrl: str) -> list[str]:
     return [NVME, "id-ctrl", ctrl, "-o", "json"]
@@ -77,6 +82,7 @@ def split_devnode(devnode: str) -> tuple[str, int]:
 
 
 # --- parsed results ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class IdCtrl:
@@ -167,12 +173,15 @@ class ListedNamespace:
 
 # --- parsers -------------------------------------------------------------------
 
+
 def _load(text: str, what: str) -> Any:
     try:
         return json.loads(text)
     except (json.JSONDecodeError, TypeError) as exc:
-        raise ParseError(f"nvme {what} did not print JSON: {clean_text(text, 120)!r}",
-                         hint="check the nvme-cli version (needs -o json)") from exc
+        raise ParseError(
+            f"nvme {what} did not print JSON: {clean_text(text, 120)!r}",
+            hint="check the nvme-cli version (needs -o json)",
+        ) from exc
 
 
 def _int(value: Any) -> int:
@@ -188,18 +197,23 @@ def _int(value: Any) -> int:
     return 0
 
 
-def _guarded(what: str):
+def _guarded(what: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     """Unexpected JSON shapes (a list for an object, a string for a table) are ParseErrors too."""
-    def wrap(parse):
-        def parse_guarded(*args, **kwargs):
+
+    def wrap(parse: Callable[_P, _R]) -> Callable[_P, _R]:
+        def parse_guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
             try:
                 return parse(*args, **kwargs)
             except (AttributeError, TypeError, IndexError, KeyError) as exc:
-                raise ParseError(f"nvme {what} JSON has an unexpected shape ({type(exc).__name__}: {exc})",
-                                 hint="check the nvme-cli version") from exc
+                raise ParseError(
+                    f"nvme {what} JSON has an unexpected shape ({type(exc).__name__}: {exc})",
+                    hint="check the nvme-cli version",
+                ) from exc
+
         parse_guarded.__name__ = parse.__name__
         parse_guarded.__doc__ = parse.__doc__
         return parse_guarded
+
     return wrap
 
 
@@ -226,8 +240,9 @@ def parse_id_ns(text: str) -> IdNs:
     index = (flbas & 0xF) | ((flbas >> 1) & 0x30)  # bits 6:5 are the high bits of the index
     lbafs = d.get("lbafs") or []
     ds = _int(lbafs[index].get("ds", 9)) if index < len(lbafs) else 9
-    return IdNs(nsze=_int(d.get("nsze", 0)), ncap=_int(d.get("ncap", 0)),
-                nuse=_int(d.get("nuse", 0)), lba_bytes=1 << ds)
+    return IdNs(
+        nsze=_int(d.get("nsze", 0)), ncap=_int(d.get("ncap", 0)), nuse=_int(d.get("nuse", 0)), lba_bytes=1 << ds
+    )
 
 
 _STATUS_IN_TEXT = re.compile(r"^\((\d+)\)")
@@ -273,13 +288,15 @@ def parse_list(text: str, rc: int = 0) -> list[ListedNamespace]:
     out = []
     for dev in d.get("Devices", []) if isinstance(d, dict) else []:
         node = dev.get("DevicePath") or dev.get("NameSpace") or ""
-        out.append(ListedNamespace(
-            devnode=clean_text(node),
-            serial=clean_text(dev.get("SerialNumber", "")),
-            model=clean_text(dev.get("ModelNumber", "")),
-            nsid=dev.get("NameSpace") if isinstance(dev.get("NameSpace"), int) else None,
-            size_bytes=dev.get("PhysicalSize") if isinstance(dev.get("PhysicalSize"), int) else None,
-        ))
+        out.append(
+            ListedNamespace(
+                devnode=clean_text(node),
+                serial=clean_text(dev.get("SerialNumber", "")),
+                model=clean_text(dev.get("ModelNumber", "")),
+                nsid=dev.get("NameSpace") if isinstance(dev.get("NameSpace"), int) else None,
+                size_bytes=dev.get("PhysicalSize") if isinstance(dev.get("PhysicalSize"), int) else None,
+            )
+        )
     return out
 
 

@@ -14,9 +14,10 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 from bench.errors import ToolMissing, ToolTimeout
 
@@ -41,6 +42,7 @@ DEBIAN_PACKAGE: dict[str, str] = {
     "udevadm": "udev",
     "dmsetup": "dmsetup",
     "nwipe": "nwipe",
+    "ledctl": "ledmon",
     "systemd-analyze": "systemd",
     "systemctl": "systemd",
     "pdftoppm": "poppler-utils",
@@ -72,13 +74,13 @@ class Completed:
     def ok(self) -> bool:
         return self.rc == 0 and not self.timed_out
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["argv"] = list(self.argv)
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> "Completed":
+    def from_dict(cls, d: Mapping[str, Any]) -> Completed:
         return cls(**{**d, "argv": tuple(d["argv"])})
 
 
@@ -93,7 +95,7 @@ class Evidence:
         with self._lock:
             self.commands.append(completed)
 
-    def to_list(self) -> list[dict]:
+    def to_list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [c.to_dict() for c in self.commands]
 
@@ -151,8 +153,9 @@ def _subprocess_executor(
             # A process stuck in uncommunicative kernel I/O (a hung drive) survives SIGKILL until
             # the I/O returns; never let it hang the job thread: leave it to the kernel.
             for pipe in (proc.stdout, proc.stderr, proc.stdin):
-                with contextlib.suppress(OSError, AttributeError):
-                    pipe.close()
+                if pipe is not None:
+                    with contextlib.suppress(OSError):
+                        pipe.close()
             out, err = b"", b"(process did not exit after SIGKILL: the device is probably hung)"
         return -9, out or b"", err or b"", True
 
@@ -175,7 +178,7 @@ def use_executor(executor: Executor) -> Iterator[None]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def which(program: str) -> str | None:

@@ -19,6 +19,7 @@ SERVICE_ACTION = {"overwrite": 0x01, "block": 0x02, "crypto": 0x03}
 
 # --- argv builders -------------------------------------------------------------
 
+
 def inq_argv(devnode: str) -> list[str]:
     return ["sg_inq", devnode]
 
@@ -40,8 +41,11 @@ def sanitize_argv(devnode: str, action: str, pattern_file: str | None = None, pa
     with REQUEST SENSE (sg_requests --progress), so bench can report it."""
     argv = ["sg_sanitize", "--quick", "--early"]
     if action == "overwrite":
-        argv += ["--overwrite", "--zero", f"--ipl={pattern_len}"] if pattern_file is None else \
-                ["--overwrite", f"--pattern={pattern_file}"]
+        argv += (
+            ["--overwrite", "--zero", f"--ipl={pattern_len}"]
+            if pattern_file is None
+            else ["--overwrite", f"--pattern={pattern_file}"]
+        )
     elif action == "block":
         argv.append("--block")
     elif action == "crypto":
@@ -62,6 +66,7 @@ def requests_argv(devnode: str) -> list[str]:
 
 
 # --- parsed results ------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Inquiry:
@@ -99,6 +104,7 @@ class SanitizeStart:
 
 
 # --- parsers -------------------------------------------------------------------
+
 
 def _field(text: str, label: str) -> str:
     m = re.search(rf"^\s*{re.escape(label)}:\s*(.*?)\s*$", text, re.M)

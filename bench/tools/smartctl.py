@@ -11,10 +11,12 @@ Identity (`parse_identity`) is what device detection needs; the full health pict
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from bench.errors import ParseError
+from bench.model import normalise_model
 
 SMARTCTL = "smartctl"
 
@@ -24,7 +26,14 @@ TIMEOUT = 120.0
 #: Device types tried, in order, for a drive behind a USB bridge (`-d TYPE`): SAT first
 #: (most bridges), then the vendor-specific NVMe and legacy ATA bridge protocols.
 USB_BRIDGE_TYPES: tuple[str, ...] = (
-    "sat", "sntjmicron", "sntasmedia", "sntrealtek", "usbjmicron", "usbcypress", "usbprolific", "usbsunplus",
+    "sat",
+    "sntjmicron",
+    "sntasmedia",
+    "sntrealtek",
+    "usbjmicron",
+    "usbcypress",
+    "usbprolific",
+    "usbsunplus",
 )
 
 #: bench.model.Device.transport -> smartctl device type (None: let smartctl decide).
@@ -114,11 +123,15 @@ class ExitStatus:
         return name in self.bits
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "bits": list(self.bits),
-                **{name: bool(self.value & (1 << i)) for i, (name, _) in enumerate(EXIT_BITS)}}
+        return {
+            "value": self.value,
+            "bits": list(self.bits),
+            **{name: bool(self.value & (1 << i)) for i, (name, _) in enumerate(EXIT_BITS)},
+        }
 
 
 # --- typed access to the JSON ------------------------------------------------------------
+
 
 def load(text: str | bytes, *, what: str = "smartctl output") -> dict[str, Any]:
     """Parse smartctl's JSON text into a dict, or raise ParseError saying what is wrong."""
@@ -130,8 +143,10 @@ def load(text: str | bytes, *, what: str = "smartctl output") -> dict[str, Any]:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         first = text.strip().splitlines()[0][:80] if text.strip() else ""
-        raise ParseError(f"{what} is not JSON ({exc.msg if hasattr(exc, 'msg') else exc}); it starts: {first!r}",
-                         hint="run smartctl with --json (smartmontools 7.0 or newer)") from exc
+        raise ParseError(
+            f"{what} is not JSON ({exc.msg if hasattr(exc, 'msg') else exc}); it starts: {first!r}",
+            hint="run smartctl with --json (smartmontools 7.0 or newer)",
+        ) from exc
     if not isinstance(data, dict):
         raise ParseError(f"{what} is JSON but not an object (got {type(data).__name__})")
     return data
@@ -177,7 +192,9 @@ def get_int(data: Mapping[str, Any], *keys: str | int) -> int | None:
         return int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    raise ParseError(f"smartctl JSON: '{_path(keys)}' should be a whole number, got {type(value).__name__} {value!r:.40}")
+    raise ParseError(
+        f"smartctl JSON: '{_path(keys)}' should be a whole number, got {type(value).__name__} {value!r:.40}"
+    )
 
 
 def get_str(data: Mapping[str, Any], *keys: str | int) -> str:
@@ -216,6 +233,7 @@ def get_list(data: Mapping[str, Any], *keys: str | int) -> list[Any]:
 
 # --- the smartctl envelope: version, argv, exit status, messages --------------------------
 
+
 @dataclass(frozen=True)
 class Envelope:
     """What smartctl says about its own run (present in every JSON output)."""
@@ -239,11 +257,16 @@ def parse_envelope(data: Mapping[str, Any]) -> Envelope:
         severity = get_str(block, "messages", i, "severity") or "info"
         messages.append(f"{severity}: {get_str(block, 'messages', i, 'string')}")
     status = get_int(block, "exit_status")
-    return Envelope(version=version, argv=argv, exit_status=ExitStatus(status if status is not None else 0),
-                    messages=tuple(messages))
+    return Envelope(
+        version=version,
+        argv=argv,
+        exit_status=ExitStatus(status if status is not None else 0),
+        messages=tuple(messages),
+    )
 
 
 # --- identity ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SmartIdentity:
@@ -300,48 +323,139 @@ def _wwn(data: Mapping[str, Any], protocol: str) -> str:
     if lu:
         return lu.lower()
     if protocol == "NVMe":
-        oui, ext = get_int(data, "nvme_namespaces", 0, "eui64", "oui"), get_int(data, "nvme_namespaces", 0, "eui64", "ext_id")
+        oui, ext = (
+            get_int(data, "nvme_namespaces", 0, "eui64", "oui"),
+            get_int(data, "nvme_namespaces", 0, "eui64", "ext_id"),
+        )
         if oui is not None and ext is not None:
             return f"eui.{((oui & 0xFFFFFF) << 40) | (ext & 0xFFFFFFFFFF):016x}"
     return ""
 
 
+#: Top-level keys that only smartctl's JSON output has (any one of them is enough).
+_SMARTCTL_KEYS = ("smartctl", "json_format_version", "device", "model_name", "serial_number", "smart_status")
+_SMARTCTL_PREFIXES = ("ata_", "nvme_", "scsi_", "smart_")
+
+
+def is_smartctl_output(data: Mapping[str, Any]) -> bool:
+    """Whether a JSON object is smartctl's at all (`{}`, lsblk or nvme-cli JSON are not)."""
+    return any(k in data for k in _SMARTCTL_KEYS) or any(str(k).startswith(_SMARTCTL_PREFIXES) for k in data)
+
+
+#: The SCSI INQUIRY vendor a SAT layer (libata, a SAS HBA's SATL) reports for every ATA drive.
+SAT_VENDOR_PLACEHOLDER = "ATA"
+
+
 def identity_from(data: Mapping[str, Any]) -> SmartIdentity:
     """Identity from an already-loaded smartctl JSON object (see parse_identity)."""
+    if not is_smartctl_output(data):
+        keys = ", ".join(sorted(str(k) for k in data)[:5]) or "none"
+        raise ParseError(
+            f"not smartctl output (a JSON object without smartctl's keys; top-level keys: {keys})",
+            hint="capture `smartctl --json=c -x DEVICE`; lsblk or nvme-cli JSON is not smartctl's",
+        )
     if get(data, "devices") is not None and get(data, "device") is None:
-        raise ParseError("this is `smartctl --scan` output (a device list), not one device's information",
-                         hint="capture `smartctl --json=c -x DEVICE` instead")
+        raise ParseError(
+            "this is `smartctl --scan` output (a device list), not one device's information",
+            hint="capture `smartctl --json=c -x DEVICE` instead",
+        )
     protocol = _protocol(data)
-    model = (get_str(data, "model_name") or get_str(data, "scsi_model_name")
-             or " ".join(p for p in (get_str(data, "scsi_vendor") or get_str(data, "vendor"),
-                                      get_str(data, "scsi_product") or get_str(data, "product")) if p))
+    model = (
+        get_str(data, "model_name")
+        or get_str(data, "scsi_model_name")
+        or " ".join(
+            p
+            for p in (
+                get_str(data, "scsi_vendor") or get_str(data, "vendor"),
+                get_str(data, "scsi_product") or get_str(data, "product"),
+            )
+            if p
+        )
+    )
     serial = get_str(data, "serial_number")
+    farm = _farm_identity(data) if not (model and serial) else {}
+    model, serial = model or farm.get("model", ""), serial or farm.get("serial", "")
+    protocol = protocol or farm.get("protocol", "")
     if not protocol and not model and not serial:
         env = parse_envelope(data)
         detail = "; ".join(env.errors) or "no device information in it"
-        raise ParseError(f"smartctl did not identify a device: {detail}"
-                         + (f" (exit status {env.exit_status.value}: {', '.join(env.exit_status.bits)})"
-                            if env.exit_status.value else ""),
-                         hint="check the device node and the -d device type; run as root")
-    size = (get_int(data, "user_capacity", "bytes") or get_int(data, "nvme_total_capacity")
-            or get_int(data, "nvme_namespaces", 0, "size", "bytes"))
+        raise ParseError(
+            f"smartctl did not identify a device: {detail}"
+            + (
+                f" (exit status {env.exit_status.value}: {', '.join(env.exit_status.bits)})"
+                if env.exit_status.value
+                else ""
+            ),
+            hint="check the device node and the -d device type; run as root",
+        )
+    size = (
+        get_int(data, "user_capacity", "bytes")
+        or get_int(data, "nvme_total_capacity")
+        or get_int(data, "nvme_namespaces", 0, "size", "bytes")
+        or farm.get("size_bytes")
+    )
     rotation = get(data, "rotation_rate")
     rotation_rate = get_int(data, "rotation_rate") if rotation is not None else (0 if protocol == "NVMe" else None)
+    if rotation_rate is None:
+        rotation_rate = farm.get("rotation_rate")
     logical = get_int(data, "logical_block_size") or get_int(data, "nvme_namespaces", 0, "formatted_lba_size")
     return SmartIdentity(
         protocol=protocol,
         device_type=get_str(data, "device", "type"),
-        vendor=get_str(data, "scsi_vendor") or get_str(data, "vendor"),
-        model=model,
+        vendor=_vendor(data, protocol),
+        model=normalise_model(model),
         serial=serial,
-        firmware=get_str(data, "firmware_version") or get_str(data, "scsi_revision") or get_str(data, "revision"),
-        wwn=_wwn(data, protocol),
+        firmware=get_str(data, "firmware_version")
+        or get_str(data, "scsi_revision")
+        or get_str(data, "revision")
+        or farm.get("firmware", ""),
+        wwn=_wwn(data, protocol) or farm.get("wwn", ""),
         size_bytes=size,
         rotation_rate=rotation_rate,
         logical_block=logical,
         physical_block=get_int(data, "physical_block_size") or logical,
         form_factor=get_str(data, "form_factor", "name"),
     )
+
+
+def _vendor(data: Mapping[str, Any], protocol: str) -> str:
+    """The maker as SCSI INQUIRY names it; never the SAT placeholder "ATA", and nothing for an
+    ATA drive (ATA IDENTIFY has no vendor field: a SATL that fills INQUIRY's 8-byte vendor
+    with the start of the ATA model would otherwise make "TOSHIBA " or "Samsung " a vendor)."""
+    if protocol == "ATA":
+        return ""
+    vendor = normalise_model(get_str(data, "scsi_vendor") or get_str(data, "vendor"))
+    return "" if vendor.upper() == SAT_VENDOR_PLACEHOLDER else vendor
+
+
+#: Seagate FARM log pages (smartctl 7.4+ `seagate_farm_log`) that carry the drive's identity:
+#: `page_1_drive_information` for ATA drives, `drive_information` for SAS (smartctl's farmprint.cpp).
+_FARM_IDENTITY_PAGES = ("page_1_drive_information", "drive_information")
+
+
+def _farm_identity(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Identity facts from a Seagate FARM log, for captures whose identity section is missing
+    (smartctl -l farm alone). Keys: model, serial, wwn, firmware, size_bytes, rotation_rate."""
+    farm = get(data, "seagate_farm_log")
+    if not isinstance(farm, dict):
+        return {}
+    for page in _FARM_IDENTITY_PAGES:
+        info = farm.get(page)
+        if not isinstance(info, dict):
+            continue
+        wwn = get(info, "world_wide_name")
+        facts = {
+            "model": get_str(info, "model_number") or get_str(info, "model"),
+            "serial": get_str(info, "serial_number"),
+            "wwn": (f"0x{wwn:016x}" if isinstance(wwn, int) else get_str(info, "world_wide_name").lower()),
+            "firmware": get_str(info, "firmware_rev"),
+            "size_bytes": get_int(info, "device_capacity_in_bytes"),
+            "rotation_rate": get_int(info, "rotation_rate"),
+            "protocol": {"SATA": "ATA", "SAS": "SCSI"}.get(get_str(info, "device_interface").upper(), ""),
+        }
+        if facts["model"] or facts["serial"]:
+            return facts
+    return {}
 
 
 def parse_identity(text: str | bytes) -> SmartIdentity:

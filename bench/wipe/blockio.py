@@ -37,7 +37,7 @@ class AlignedBuffer:
         self._map.write(bytes([value]) * self.size)
 
     def bytes(self, n: int, start: int = 0) -> bytes:
-        return self._map[start:start + n]
+        return self._map[start : start + n]
 
     def close(self) -> None:
         try:
@@ -57,8 +57,10 @@ def open_direct(devnode: str, *, write: bool) -> int:
         if exc.errno in (errno.ENOENT, *GONE_ERRNOS):
             raise DeviceRemoved(f"{devnode} is gone: {exc.strerror}", hint="re-plug the drive and start again") from exc
         if exc.errno == errno.EBUSY:
-            raise DeviceError(f"{devnode} is in use by something else (mounted, a RAID/LVM member, or another wipe)",
-                              hint="unmount it or stop what uses it, then start again") from exc
+            raise DeviceError(
+                f"{devnode} is in use by something else (mounted, a RAID/LVM member, or another wipe)",
+                hint="unmount it or stop what uses it, then start again",
+            ) from exc
         raise DeviceError(f"cannot open {devnode}: {exc.strerror}", hint="run bench as root") from exc
 
 
@@ -79,21 +81,32 @@ class Presence:
     _last: float = 0.0
 
     @classmethod
-    def watch(cls, device: Device) -> "Presence":
+    def watch(cls, device: Device) -> Presence:
         st = os.stat(device.devnode)
         sys_dir = Path("/sys/class/block") / device.name
-        return cls(device.devnode, st.st_rdev, sys_dir, _read(sys_dir / "loop" / "autoclear"),
-                   _read(sys_dir / "loop" / "backing_file"))
+        return cls(
+            device.devnode,
+            st.st_rdev,
+            sys_dir,
+            _read(sys_dir / "loop" / "autoclear"),
+            _read(sys_dir / "loop" / "backing_file"),
+        )
 
     def problem(self) -> str:
         """Why the device is no longer there, or '' when it is."""
         try:
-            if os.stat(self.devnode).st_rdev != self.rdev:
-                return f"{self.devnode} now points at another device"
+            rdev = os.stat(self.devnode).st_rdev
         except OSError:
             return f"{self.devnode} disappeared"
+        if rdev != self.rdev:
+            return f"{self.devnode} now points at another device"
         if not self.sys_dir.exists():
             return f"{self.devnode} disappeared from sysfs (unplugged)"
+        judged = _read(self.sys_dir / "dev")
+        if judged != f"{os.major(rdev)}:{os.minor(rdev)}":
+            return (
+                f"{self.devnode} is block device {os.major(rdev)}:{os.minor(rdev)}, but {self.sys_dir.name} is {judged}"
+            )
         if self.backing_file or self.loop_autoclear:
             if _read(self.sys_dir / "loop" / "backing_file") != self.backing_file:
                 return f"{self.devnode} was detached or re-attached to another file"

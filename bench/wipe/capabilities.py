@@ -7,15 +7,14 @@ recorded in `Capabilities.notes` so the plan can say why a step was rejected.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from bench.errors import BenchError, ParseError
 from bench.model import Device
 from bench.tools import hdparm, nvme, sg
 from bench.tools.runner import run
-
 
 #: ATA security state as `hdparm -I` reports it (one dataclass, not a copy of it).
 AtaSecurity = hdparm.SecurityInfo
@@ -89,14 +88,17 @@ def probe(device: Device) -> Capabilities:
         # an sdX whose transport detection could not name still answers hdparm / sg3-utils
         return _guard(_probe_scsi, device, "scsi", discard)
     if transport == "mmc":
-        return Capabilities(protocol="mmc", discard=discard,
-                            notes=("SD/MMC: no firmware sanitize reachable from the host; overwrite only",))
-    return Capabilities(protocol="unknown", discard=discard,
-                        notes=(f"transport {transport!r}: no firmware erase commands known",))
+        return Capabilities(
+            protocol="mmc",
+            discard=discard,
+            notes=("SD/MMC: no firmware sanitize reachable from the host; overwrite only",),
+        )
+    return Capabilities(
+        protocol="unknown", discard=discard, notes=(f"transport {transport!r}: no firmware erase commands known",)
+    )
 
 
-def _guard(fn: Callable[[Device, bool], Capabilities], device: Device, protocol: str,
-           discard: bool) -> Capabilities:
+def _guard(fn: Callable[[Device, bool], Capabilities], device: Device, protocol: str, discard: bool) -> Capabilities:
     try:
         return fn(device, discard)
     except BenchError as exc:  # ToolMissing, ParseError, ...: a capability we could not learn
@@ -115,8 +117,9 @@ def ata_security_from(info: hdparm.IdentifyInfo) -> AtaSecurity | None:
     return info.security
 
 
-def _ata_caps(device: Device, info: hdparm.IdentifyInfo, protocol: str, discard: bool,
-              notes: list[str]) -> Capabilities:
+def _ata_caps(
+    device: Device, info: hdparm.IdentifyInfo, protocol: str, discard: bool, notes: list[str]
+) -> Capabilities:
     from bench.wipe import hpa  # hpa imports this module's dataclasses
 
     security = ata_security_from(info)
@@ -129,8 +132,12 @@ def _ata_caps(device: Device, info: hdparm.IdentifyInfo, protocol: str, discard:
     if security and security.enabled:
         notes.append("ATA security password already set" + (" and drive locked" if security.locked else ""))
     san = info.sanitize
-    sanitize = AtaSanitize(supported=san.supported, crypto_scramble=san.crypto_scramble,
-                           block_erase=san.block_erase, overwrite=san.overwrite)
+    sanitize = AtaSanitize(
+        supported=san.supported,
+        crypto_scramble=san.crypto_scramble,
+        block_erase=san.block_erase,
+        overwrite=san.overwrite,
+    )
     if not san.supported:
         notes.append("no ATA SANITIZE feature set")
     hidden = hpa.detect(device, dco=info.dco_feature) if (info.hpa_feature or info.dco_feature) else None
@@ -138,16 +145,26 @@ def _ata_caps(device: Device, info: hdparm.IdentifyInfo, protocol: str, discard:
         notes.append(f"HPA present: {hidden.apparent_sectors} of {hidden.native_sectors} sectors visible")
     if hidden and hidden.dco_present:
         notes.append(f"DCO present: factory size {hidden.dco_real_sectors} sectors")
-    return Capabilities(protocol=protocol, ata_security=security, ata_sanitize=sanitize, hpa=hidden,
-                        discard=discard or info.trim, notes=tuple(notes), passthrough=True)
+    return Capabilities(
+        protocol=protocol,
+        ata_security=security,
+        ata_sanitize=sanitize,
+        hpa=hidden,
+        discard=discard or info.trim,
+        notes=tuple(notes),
+        passthrough=True,
+    )
 
 
 def _probe_ata(device: Device, discard: bool) -> Capabilities:
     c = run(hdparm.identify_argv(device.devnode), timeout=30)
     info = hdparm.parse_identify(c.stdout + c.stderr)
     if not info.is_ata:
-        return Capabilities(protocol="ata", discard=discard,
-                            notes=("hdparm -I got no ATA IDENTIFY data: firmware commands unavailable",))
+        return Capabilities(
+            protocol="ata",
+            discard=discard,
+            notes=("hdparm -I got no ATA IDENTIFY data: firmware commands unavailable",),
+        )
     return _ata_caps(device, info, "ata", discard, [])
 
 
@@ -158,17 +175,23 @@ def _probe_usb(device: Device, discard: bool) -> Capabilities:
     info = hdparm.parse_identify(c.stdout + c.stderr)
     if info.is_ata:
         return _ata_caps(device, info, "usb", discard, ["USB bridge passes ATA commands through (SAT)"])
-    return Capabilities(protocol="usb", discard=discard, passthrough=False,
-                        notes=("USB bridge does not pass ATA commands through: firmware erase unavailable, "
-                               "overwrite only",))
+    return Capabilities(
+        protocol="usb",
+        discard=discard,
+        passthrough=False,
+        notes=("USB bridge does not pass ATA commands through: firmware erase unavailable, overwrite only",),
+    )
 
 
 def _probe_nvme(device: Device, discard: bool) -> Capabilities:
     ctrl, nsid = nvme.split_devnode(device.devnode)
     c = run(nvme.id_ctrl_argv(ctrl), timeout=30)
     if c.rc != 0:
-        return Capabilities(protocol="nvme", discard=discard,
-                            notes=(f"nvme id-ctrl failed (exit {c.rc}): {nvme.command_status(c.stdout + c.stderr)}",))
+        return Capabilities(
+            protocol="nvme",
+            discard=discard,
+            notes=(f"nvme id-ctrl failed (exit {c.rc}): {nvme.command_status(c.stdout + c.stderr)}",),
+        )
     try:
         ic = nvme.parse_id_ctrl(c.stdout)
     except ParseError as exc:
@@ -182,11 +205,16 @@ def _probe_nvme(device: Device, discard: bool) -> Capabilities:
         notes.append("no cryptographic erase in Format NVM (FNA bit 2 clear)")
     if ic.fna_format_all_ns or ic.fna_secure_erase_all_ns:
         notes.append("format/secure erase applies to all namespaces of the controller")
-    caps = NvmeCaps(sanitize_crypto=ic.sanitize_crypto, sanitize_block=ic.sanitize_block,
-                    sanitize_overwrite=ic.sanitize_overwrite, fna_format_all_ns=ic.fna_format_all_ns,
-                    fna_secure_erase_all_ns=ic.fna_secure_erase_all_ns,
-                    fna_crypto_supported=ic.fna_crypto_supported, nsid=nsid,
-                    format_supported=ic.format_supported)
+    caps = NvmeCaps(
+        sanitize_crypto=ic.sanitize_crypto,
+        sanitize_block=ic.sanitize_block,
+        sanitize_overwrite=ic.sanitize_overwrite,
+        fna_format_all_ns=ic.fna_format_all_ns,
+        fna_secure_erase_all_ns=ic.fna_secure_erase_all_ns,
+        fna_crypto_supported=ic.fna_crypto_supported,
+        nsid=nsid,
+        format_supported=ic.format_supported,
+    )
     return Capabilities(protocol="nvme", nvme=caps, discard=discard, notes=tuple(notes), passthrough=True)
 
 
@@ -209,7 +237,11 @@ def _probe_scsi(device: Device, discard: bool) -> Capabilities:
         notes.append("device cannot report its supported commands: SANITIZE support unknown")
     elif not any(found.values()):
         notes.append("SCSI SANITIZE not supported")
-    scsi = ScsiSanitize(supported=any(bool(v) for v in found.values()), overwrite=bool(found["overwrite"]),
-                        block_erase=bool(found["block"]), crypto_erase=bool(found["crypto"]))
+    scsi = ScsiSanitize(
+        supported=any(bool(v) for v in found.values()),
+        overwrite=bool(found["overwrite"]),
+        block_erase=bool(found["block"]),
+        crypto_erase=bool(found["crypto"]),
+    )
     notes.append("sg_format is never used as a purge: it may report success and erase nothing")
     return Capabilities(protocol="scsi", scsi=scsi, discard=discard, notes=tuple(notes), passthrough=True)

@@ -22,9 +22,10 @@ import contextlib
 import secrets
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 from bench.errors import DeviceFrozen, EraseUnsupported, ParseError, ToolMissing
 from bench.model import Device, clean_text
@@ -32,12 +33,22 @@ from bench.tools import hdparm, nvme, sg
 from bench.tools.runner import Completed, run
 
 STEPS = (
-    "ata-sanitize-crypto", "ata-sanitize-block", "ata-sanitize-overwrite",
-    "ata-security-erase-enhanced", "ata-security-erase",
-    "nvme-sanitize-crypto", "nvme-sanitize-block", "nvme-sanitize-overwrite",
-    "nvme-format-crypto", "nvme-format-user-data",
-    "scsi-sanitize-crypto", "scsi-sanitize-block", "scsi-sanitize-overwrite",
-    "hpa-restore", "dco-restore", "blkdiscard",
+    "ata-sanitize-crypto",
+    "ata-sanitize-block",
+    "ata-sanitize-overwrite",
+    "ata-security-erase-enhanced",
+    "ata-security-erase",
+    "nvme-sanitize-crypto",
+    "nvme-sanitize-block",
+    "nvme-sanitize-overwrite",
+    "nvme-format-crypto",
+    "nvme-format-user-data",
+    "scsi-sanitize-crypto",
+    "scsi-sanitize-block",
+    "scsi-sanitize-overwrite",
+    "hpa-restore",
+    "dco-restore",
+    "blkdiscard",
 )
 
 DONE, UNSUPPORTED, FAILED = "done", "unsupported", "failed"
@@ -53,8 +64,9 @@ class Outcome:
         return self.status == DONE
 
 
-def execute(step: str, device: Device, params: dict, *, progress: Callable[[float], None],
-            cancelled: threading.Event) -> Outcome:
+def execute(
+    step: str, device: Device, params: dict[str, Any], *, progress: Callable[[float], None], cancelled: threading.Event
+) -> Outcome:
     """Run one firmware step on `device`. Raises DeviceFrozen when ATA security or
     sanitize is frozen (the technician must re-plug or suspend/resume the drive)."""
     ctx = _Ctx(device, dict(params or {}), progress, cancelled)
@@ -65,7 +77,7 @@ def execute(step: str, device: Device, params: dict, *, progress: Callable[[floa
         return Outcome(UNSUPPORTED, f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
 
 
-def _dispatch(step: str, ctx: "_Ctx") -> Outcome:
+def _dispatch(step: str, ctx: _Ctx) -> Outcome:
     if step in ("ata-security-erase-enhanced", "ata-security-erase"):
         return _ata_security_erase(ctx, enhanced=step.endswith("enhanced"))
     if step.startswith("ata-sanitize-"):
@@ -87,9 +99,11 @@ def _dispatch(step: str, ctx: "_Ctx") -> Outcome:
 
 # --- shared machinery ----------------------------------------------------------
 
+
 class _Ctx:
-    def __init__(self, device: Device, params: dict, progress: Callable[[float], None],
-                 cancelled: threading.Event) -> None:
+    def __init__(
+        self, device: Device, params: dict[str, Any], progress: Callable[[float], None], cancelled: threading.Event
+    ) -> None:
         self.device = device
         self.dev = device.devnode
         self.params = params
@@ -114,7 +128,7 @@ def _tail(c: Completed, limit: int = 200) -> str:
     return clean_text(" | ".join(lines[-3:]), limit)
 
 
-def suspend_supported(params: dict | None = None) -> bool:
+def suspend_supported(params: dict[str, Any] | None = None) -> bool:
     if params and "suspend_ok" in params:
         return bool(params["suspend_ok"])
     try:
@@ -123,7 +137,7 @@ def suspend_supported(params: dict | None = None) -> bool:
         return False
 
 
-def frozen_hint(params: dict | None = None) -> str:
+def frozen_hint(params: dict[str, Any] | None = None) -> str:
     hint = "re-plug the drive (unplug its data and power cable, or eject and re-seat the bay), then try again"
     if suspend_supported(params):
         hint += "; or suspend and resume the bench with: rtcwake -m mem -s 5"
@@ -160,6 +174,7 @@ class _Watch:
 
 
 # --- ATA security erase --------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _estimated_progress(ctx: _Ctx, seconds: float | None) -> Iterator[None]:
@@ -201,15 +216,21 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
         if enhanced and not sec.enhanced_erase_supported:
             return Outcome(UNSUPPORTED, "drive does not support ENHANCED SECURITY ERASE UNIT")
     if sec is not None and sec.frozen:
-        raise DeviceFrozen(f"{ctx.dev}: ATA security is frozen (the BIOS or the drive froze it at power-on), "
-                           "so it cannot be erased by firmware now", hint=frozen_hint(ctx.params))
+        raise DeviceFrozen(
+            f"{ctx.dev}: ATA security is frozen (the BIOS or the drive froze it at power-on), "
+            "so it cannot be erased by firmware now",
+            hint=frozen_hint(ctx.params),
+        )
     if sec is not None and sec.count_expired:
         return Outcome(FAILED, "security attempt counter expired: power-cycle the drive and try again")
     password = str(ctx.params.get("password") or "bench-" + secrets.token_hex(4))
     if sec is not None and (sec.enabled or sec.locked) and "password" not in ctx.params:
-        return Outcome(FAILED, "drive already has a security password set"
-                       + (" and is locked" if sec.locked else "")
-                       + ": bench does not know it; unlock/disable it with the owner's password first")
+        return Outcome(
+            FAILED,
+            "drive already has a security password set"
+            + (" and is locked" if sec.locked else "")
+            + ": bench does not know it; unlock/disable it with the owner's password first",
+        )
     if ctx.cancelled.is_set():
         return Outcome(FAILED, "cancelled before the erase started")
 
@@ -219,8 +240,13 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
         after = _identify(ctx).security
         if after is None or not after.enabled:
             aborted = hdparm.ABORT_MARKER in _out(c)
-            why = "aborted by the drive" if aborted else "drive state unreadable afterwards" if after is None \
+            why = (
+                "aborted by the drive"
+                if aborted
+                else "drive state unreadable afterwards"
+                if after is None
                 else "security still not enabled"
+            )
             detail = f"SECURITY SET PASSWORD did not take effect ({why}, hdparm exit {c.rc}): {kind} not attempted"
             if after is None and not aborted:
                 detail += f"; IF THE DRIVE NOW HAS A PASSWORD IT IS {password!r}"
@@ -233,9 +259,12 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
     with _estimated_progress(ctx, minutes * 60 if minutes else None):
         c = run(hdparm.security_erase_argv(ctx.dev, password, enhanced), timeout=ctx.timeout(default_timeout))
     if c.timed_out:
-        return Outcome(FAILED, f"{kind} did not finish within {ctx.timeout(default_timeout):g} s; the drive may still "
-                       f"be erasing. DRIVE MAY BE LOCKED WITH PASSWORD {password!r}: unlock with "
-                       f"hdparm --user-master u --security-disable {password} {ctx.dev}")
+        return Outcome(
+            FAILED,
+            f"{kind} did not finish within {ctx.timeout(default_timeout):g} s; the drive may still "
+            f"be erasing. DRIVE MAY BE LOCKED WITH PASSWORD {password!r}: unlock with "
+            f"hdparm --user-master u --security-disable {password} {ctx.dev}",
+        )
     after_info = _identify(ctx)
     after = after_info.security
     aborted = hdparm.ABORT_MARKER in _out(c)
@@ -243,8 +272,10 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
     if aborted or still_enabled or c.rc != 0:
         reasons = []
         if aborted:
-            reasons.append("the drive aborted the command (hdparm printed a sense error"
-                           + (" but exited 0)" if c.rc == 0 else f", exit {c.rc})"))
+            reasons.append(
+                "the drive aborted the command (hdparm printed a sense error"
+                + (" but exited 0)" if c.rc == 0 else f", exit {c.rc})")
+            )
         elif c.rc != 0:
             reasons.append(f"hdparm exit {c.rc}")
         if after is None:
@@ -256,8 +287,11 @@ def _ata_security_erase(ctx: _Ctx, enhanced: bool) -> Outcome:
             detail += "; " + _disable_password(ctx, password)
         return Outcome(FAILED, detail)
     ctx.report(1.0)
-    return Outcome(DONE, f"{kind} completed in {c.seconds:.0f} s (drive estimate {minutes or '?'} min); "
-                   "security disabled afterwards as expected")
+    return Outcome(
+        DONE,
+        f"{kind} completed in {c.seconds:.0f} s (drive estimate {minutes or '?'} min); "
+        "security disabled afterwards as expected",
+    )
 
 
 def _disable_password(ctx: _Ctx, password: str) -> str:
@@ -269,13 +303,16 @@ def _disable_password(ctx: _Ctx, password: str) -> str:
     sec = _identify(ctx).security
     if sec is not None and not sec.enabled:
         return f"password {password!r} removed again (security disabled)"
-    return (f"DRIVE LEFT WITH SECURITY PASSWORD {password!r} SET"
-            + (" AND LOCKED" if sec and sec.locked else "")
-            + f" (security-disable exit {c.rc}): unlock with "
-            f"hdparm --user-master u --security-disable {password} {ctx.dev}")
+    return (
+        f"DRIVE LEFT WITH SECURITY PASSWORD {password!r} SET"
+        + (" AND LOCKED" if sec and sec.locked else "")
+        + f" (security-disable exit {c.rc}): unlock with "
+        f"hdparm --user-master u --security-disable {password} {ctx.dev}"
+    )
 
 
 # --- ATA sanitize --------------------------------------------------------------
+
 
 def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
     info = _identify(ctx)
@@ -287,14 +324,17 @@ def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
         return Outcome(UNSUPPORTED, f"drive does not advertise ATA SANITIZE {action}")
     status = hdparm.parse_sanitize_status(_out(run(hdparm.sanitize_status_argv(ctx.dev), timeout=30)))
     if status.frozen:
-        raise DeviceFrozen(f"{ctx.dev}: ATA SANITIZE is frozen (SANITIZE FREEZE LOCK since power-on)",
-                           hint=frozen_hint(ctx.params))
+        raise DeviceFrozen(
+            f"{ctx.dev}: ATA SANITIZE is frozen (SANITIZE FREEZE LOCK since power-on)", hint=frozen_hint(ctx.params)
+        )
     if ctx.cancelled.is_set():
         return Outcome(FAILED, "cancelled before the sanitize started")
     ctx.report(0.0)
     default = {"crypto": 600.0, "block": 3600.0}.get(action, max(3600.0, ctx.device.size_bytes / 50e6 * 3))
-    c = run(hdparm.sanitize_argv(ctx.dev, action, int(ctx.params.get("ovrpat", 0)),
-                                 int(ctx.params.get("passes", 1))), timeout=120)
+    c = run(
+        hdparm.sanitize_argv(ctx.dev, action, int(ctx.params.get("ovrpat", 0)), int(ctx.params.get("passes", 1))),
+        timeout=120,
+    )
     if c.rc != 0 or hdparm.ABORT_MARKER in _out(c):
         return Outcome(FAILED, f"SANITIZE {action} refused (hdparm exit {c.rc}): {_tail(c)}")
     watch = _Watch(ctx, ctx.timeout(default))
@@ -310,13 +350,18 @@ def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
             if st.last_succeeded:
                 ctx.report(1.0)
                 return Outcome(DONE, f"ATA SANITIZE {action} completed without error")
-            return Outcome(FAILED, f"ATA SANITIZE {action}: drive is idle ({st.state}) and does "
-                           "not report 'completed without error'")
+            return Outcome(
+                FAILED,
+                f"ATA SANITIZE {action}: drive is idle ({st.state}) and does not report 'completed without error'",
+            )
         else:
             unreadable = 0
         if ctx.cancelled.is_set():
-            return Outcome(FAILED, "cancel requested: ATA SANITIZE cannot be stopped; the drive keeps sanitizing "
-                           "(even across power cycles) and stays unusable until it finishes")
+            return Outcome(
+                FAILED,
+                "cancel requested: ATA SANITIZE cannot be stopped; the drive keeps sanitizing "
+                "(even across power cycles) and stays unusable until it finishes",
+            )
         reason = watch.check(st.progress if st.in_progress else None)
         if reason:
             return Outcome(FAILED, f"ATA SANITIZE {action} {reason}")
@@ -324,6 +369,7 @@ def _ata_sanitize(ctx: _Ctx, action: str) -> Outcome:
 
 
 # --- NVMe ----------------------------------------------------------------------
+
 
 def _id_ctrl(ctx: _Ctx) -> tuple[str, int, nvme.IdCtrl | None, str]:
     try:
@@ -348,7 +394,9 @@ def _nvme_format(ctx: _Ctx, ses: int) -> Outcome:
         if not ic.format_supported:
             return Outcome(UNSUPPORTED, "controller does not support Format NVM (OACS bit 1 clear)")
         if ses == 2 and not ic.fna_crypto_supported:
-            return Outcome(UNSUPPORTED, "controller does not support cryptographic erase in Format NVM (FNA bit 2 clear)")
+            return Outcome(
+                UNSUPPORTED, "controller does not support cryptographic erase in Format NVM (FNA bit 2 clear)"
+            )
     if ctx.cancelled.is_set():
         return Outcome(FAILED, "cancelled before the format started")
     ctx.report(0.0)
@@ -364,7 +412,9 @@ def _nvme_format(ctx: _Ctx, ses: int) -> Outcome:
     if "Success formatting namespace" not in out:
         return Outcome(FAILED, f"nvme format exited 0 without confirming success: {_tail(c)}")
     ctx.report(1.0)
-    scope = " (applies to all namespaces of the controller)" if (ic.fna_format_all_ns or ic.fna_secure_erase_all_ns) else ""
+    scope = (
+        " (applies to all namespaces of the controller)" if (ic.fna_format_all_ns or ic.fna_secure_erase_all_ns) else ""
+    )
     return Outcome(DONE, f"Format NVM with {what} (SES={ses}) on namespace {nsid} completed{scope}")
 
 
@@ -406,12 +456,18 @@ def _nvme_sanitize(ctx: _Ctx, action: str) -> Outcome:
                 erased = "" if log.global_erased is None else f", global data erased={int(log.global_erased)}"
                 return Outcome(DONE, f"NVMe sanitize {action} {log.status_text}{erased}")
             if log.failed:
-                return Outcome(FAILED, f"NVMe sanitize {action} failed (SSTAT 3): the controller reports the "
-                               "sanitize did not complete; the drive stays in a restricted state until a "
-                               "sanitize succeeds")
+                return Outcome(
+                    FAILED,
+                    f"NVMe sanitize {action} failed (SSTAT 3): the controller reports the "
+                    "sanitize did not complete; the drive stays in a restricted state until a "
+                    "sanitize succeeds",
+                )
         if ctx.cancelled.is_set():
-            return Outcome(FAILED, "cancel requested: NVMe sanitize cannot be aborted; the controller keeps "
-                           "sanitizing (even across resets) and stays unusable until it finishes")
+            return Outcome(
+                FAILED,
+                "cancel requested: NVMe sanitize cannot be aborted; the controller keeps "
+                "sanitizing (even across resets) and stays unusable until it finishes",
+            )
         reason = watch.check(log.progress if log and log.in_progress else None)
         if reason:
             return Outcome(FAILED, f"NVMe sanitize {action} {reason}")
@@ -419,6 +475,7 @@ def _nvme_sanitize(ctx: _Ctx, action: str) -> Outcome:
 
 
 # --- SCSI ----------------------------------------------------------------------
+
 
 def _scsi_sanitize(ctx: _Ctx, action: str) -> Outcome:
     c = run(sg.opcodes_argv(ctx.dev, action), timeout=30)
@@ -453,11 +510,15 @@ def _scsi_sanitize(ctx: _Ctx, action: str) -> Outcome:
                 if sg.sanitize_failed_sense(_out(sense)):
                     return Outcome(FAILED, f"SCSI SANITIZE {action} failed: {_tail(sense)}")
                 ctx.report(1.0)
-                return Outcome(DONE, f"SCSI SANITIZE {action} finished (no progress indication left, "
-                               "no failure in the sense data)")
+                return Outcome(
+                    DONE, f"SCSI SANITIZE {action} finished (no progress indication left, no failure in the sense data)"
+                )
         if ctx.cancelled.is_set():
-            return Outcome(FAILED, "cancel requested: SCSI SANITIZE cannot be aborted; the device keeps "
-                           "sanitizing and stays unusable until it finishes")
+            return Outcome(
+                FAILED,
+                "cancel requested: SCSI SANITIZE cannot be aborted; the device keeps "
+                "sanitizing and stays unusable until it finishes",
+            )
         reason = watch.check(value)
         if reason:
             return Outcome(FAILED, f"SCSI SANITIZE {action} {reason}")
@@ -465,6 +526,7 @@ def _scsi_sanitize(ctx: _Ctx, action: str) -> Outcome:
 
 
 # --- HPA / DCO, discard --------------------------------------------------------
+
 
 def _hidden_area(ctx: _Ctx, step: str) -> Outcome:
     from bench.wipe import hpa
@@ -511,8 +573,12 @@ def _blkdiscard(ctx: _Ctx) -> Outcome:
     out = _out(c)
     if c.rc == 0:
         ctx.report(1.0)
-        return Outcome(DONE, "discard " + ("(zero-out) " if ctx.params.get("zero") else "")
-                       + "completed; a discard is not a purge: the media must be read back")
+        return Outcome(
+            DONE,
+            "discard "
+            + ("(zero-out) " if ctx.params.get("zero") else "")
+            + "completed; a discard is not a purge: the media must be read back",
+        )
     if "not supported" in out.lower() or "Operation not supported" in out:
         return Outcome(UNSUPPORTED, f"device does not support discard: {_tail(c)}")
     return Outcome(FAILED, f"blkdiscard failed (exit {c.rc}): {_tail(c)}")

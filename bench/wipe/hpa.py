@@ -10,6 +10,7 @@ the HPA goes first.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from bench.model import Device
 from bench.tools import hdparm
@@ -41,7 +42,7 @@ class HpaFacts:
     def real_bytes(self) -> int | None:
         return None if self.real_sectors is None else self.real_sectors * self.logical_block
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["apparent_bytes"] = self.apparent_bytes
         d["real_bytes"] = self.real_bytes
@@ -84,8 +85,10 @@ def restore_hpa(device: Device, state: HpaDco) -> tuple[bool, str]:
     if ms and ms.current == native:
         return True, f"HPA removed: max sectors {state.apparent_sectors} -> {native}"
     seen = f"{ms.current}/{ms.native}" if ms else "unreadable"
-    return False, (f"HPA restore did not take effect (hdparm exit {c.rc}, max sectors now {seen}); "
-                   "some drives need a power cycle after SET MAX")
+    return False, (
+        f"HPA restore did not take effect (hdparm exit {c.rc}, max sectors now {seen}); "
+        "some drives need a power cycle after SET MAX"
+    )
 
 
 def restore_dco(device: Device, state: HpaDco) -> tuple[bool, str]:
@@ -113,15 +116,23 @@ def apply_policy(device: Device, policy: str, state: HpaDco | None = None) -> Hp
         return HpaFacts(None, None, lb, False, False, "unsupported", "drive does not report HPA/DCO (not ATA)")
     real = _real(state)
     hidden = state.hpa_present or state.dco_present
-    facts = dict(apparent_sectors=state.apparent_sectors, real_sectors=real, logical_block=lb,
-                 hpa_present=state.hpa_present, dco_present=state.dco_present)
+    facts: dict[str, Any] = dict(
+        apparent_sectors=state.apparent_sectors,
+        real_sectors=real,
+        logical_block=lb,
+        hpa_present=state.hpa_present,
+        dco_present=state.dco_present,
+    )
     if not hidden:
         return HpaFacts(**facts, action="none", detail="no hidden area")
-    desc = f"{(real or 0) - (state.apparent_sectors or 0)} sectors hidden ({'HPA' if state.hpa_present else ''}" \
-           f"{'+' if state.hpa_present and state.dco_present else ''}{'DCO' if state.dco_present else ''})"
+    desc = (
+        f"{(real or 0) - (state.apparent_sectors or 0)} sectors hidden ({'HPA' if state.hpa_present else ''}"
+        f"{'+' if state.hpa_present and state.dco_present else ''}{'DCO' if state.dco_present else ''})"
+    )
     if policy in ("leave", "detect", "ignore"):
-        return HpaFacts(**facts, action="left", detail=f"{desc}: left in place (policy {policy}); "
-                        "the hidden sectors are not wiped")
+        return HpaFacts(
+            **facts, action="left", detail=f"{desc}: left in place (policy {policy}); the hidden sectors are not wiped"
+        )
     if policy == "refuse":
         return HpaFacts(**facts, action="refused", detail=f"{desc}: profile refuses to wipe such a drive")
     details = []

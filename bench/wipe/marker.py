@@ -36,8 +36,9 @@ def encode(fields: dict[str, Any], key: Any, block: int) -> bytes:
     from bench.certs import sign
 
     body = {k: fields[k] for k in MARKER_FIELDS}
-    body["key"] = base64.b64encode(key.public_key().public_bytes(serialization.Encoding.Raw,
-                                                                  serialization.PublicFormat.Raw)).decode()
+    body["key"] = base64.b64encode(
+        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ).decode()
     body["signature"] = sign.sign(key, _canonical(body))
     data = _canonical(body)
     raw = MAGIC + struct.pack(">I", len(data)) + data
@@ -60,12 +61,12 @@ def decode(raw: bytes) -> Marker | None:
     if not raw.startswith(MAGIC):
         return None
     try:
-        (n,) = struct.unpack(">I", raw[len(MAGIC):len(MAGIC) + 4])
-        body = json.loads(raw[len(MAGIC) + 4:len(MAGIC) + 4 + n])
+        (n,) = struct.unpack(">I", raw[len(MAGIC) : len(MAGIC) + 4])
+        body = json.loads(raw[len(MAGIC) + 4 : len(MAGIC) + 4 + n])
         signature = body.pop("signature")
     except (struct.error, ValueError, KeyError, TypeError) as exc:
         return Marker({}, False, f"unreadable marker: {exc}")
-    if raw[len(MAGIC) + 4 + n:].count(0) != len(raw) - len(MAGIC) - 4 - n:
+    if raw[len(MAGIC) + 4 + n :].count(0) != len(raw) - len(MAGIC) - 4 - n:
         return Marker(body, False, "bytes after the marker are not zero")
     try:
         pub = Ed25519PublicKey.from_public_bytes(base64.b64decode(str(body.get("key", "")), validate=True))
@@ -126,11 +127,21 @@ def recognise(devnode: str, *, sections: int = 1000, per_section: int = 2) -> Re
             return Recognition(None, False, "no wipe marker")
         if not found.valid:
             return Recognition(found, False, f"wipe marker present but not trustworthy: {found.problem}")
-        res = verify_device(fd, size - block, expectation_of(found), devnode=devnode, mode="sample",
-                            logical_block=block, sections=sections, per_section=per_section,
-                            sample_seed=os.urandom(8).hex())
-        who = f"wiped by station {found.fields.get('station_id')} on {found.fields.get('date')} " \
-              f"({found.fields.get('profile')}, job {found.fields.get('job_id')})"
+        res = verify_device(
+            fd,
+            size - block,
+            expectation_of(found),
+            devnode=devnode,
+            mode="sample",
+            logical_block=block,
+            sections=sections,
+            per_section=per_section,
+            sample_seed=os.urandom(8).hex(),
+        )
+        who = (
+            f"wiped by station {found.fields.get('station_id')} on {found.fields.get('date')} "
+            f"({found.fields.get('profile')}, job {found.fields.get('job_id')})"
+        )
         if res.passed:
             return Recognition(found, True, f"{who}; sampled check of {res.locations} locations matches")
         return Recognition(found, False, f"{who}, but the sampled check fails: {res.detail}")
@@ -144,7 +155,7 @@ def _logical_block(fd: int) -> int:
 
     BLKSSZGET = 0x1268
     try:
-        return st.unpack("i", fcntl.ioctl(fd, BLKSSZGET, st.pack("i", 0)))[0]
+        return int(st.unpack("i", fcntl.ioctl(fd, BLKSSZGET, st.pack("i", 0)))[0])
     except OSError:
         return 512
 

@@ -8,9 +8,9 @@ import errno
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 from bench.errors import DeviceRemoved
 from bench.wipe import patterns
@@ -50,7 +50,7 @@ def _map_bad_blocks(fd: int, view: memoryview, offset: int, block: int, result: 
     """A chunk failed: write it block by block to find (and count) the LBAs that fail."""
     for pos in range(0, len(view), block):
         try:
-            _write_all(fd, view[pos:pos + block], offset + pos)
+            _write_all(fd, view[pos : pos + block], offset + pos)
         except OSError as exc:
             if exc.errno in (errno.ENODEV, errno.ENXIO):
                 raise
@@ -60,9 +60,19 @@ def _map_bad_blocks(fd: int, view: memoryview, offset: int, block: int, result: 
 
 
 def overwrite_pass(
-    fd: int, size: int, pattern: str, *, devnode: str, seed: str = "", logical_block: int = 512,
-    chunk: int = DEFAULT_CHUNK, buffer: AlignedBuffer | None = None, progress: Progress | None = None,
-    cancelled: threading.Event | None = None, presence: Presence | None = None, on_io_error: str = "fail",
+    fd: int,
+    size: int,
+    pattern: str,
+    *,
+    devnode: str,
+    seed: str = "",
+    logical_block: int = 512,
+    chunk: int = DEFAULT_CHUNK,
+    buffer: AlignedBuffer | None = None,
+    progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
+    presence: Presence | None = None,
+    on_io_error: str = "fail",
 ) -> PassResult:
     """Write `pattern` over bytes [0, size) of the open O_DIRECT `fd` and fsync.
 
@@ -80,9 +90,9 @@ def overwrite_pass(
     result = PassResult("done")
     t0 = time.monotonic()
     offset = 0  # bytes handed to the writer
-    pending: tuple[Future | None, memoryview, int] | None = None
+    pending: tuple[Future[None] | None, memoryview, int] | None = None
 
-    def complete(item: tuple[Future | None, memoryview, int]) -> bool:
+    def complete(item: tuple[Future[None] | None, memoryview, int]) -> bool:
         """Finish one chunk's write; False when the pass must stop (on_io_error = fail)."""
         fut, view, off = item
         try:
@@ -97,8 +107,10 @@ def overwrite_pass(
             _map_bad_blocks(fd, view, off, logical_block, result)
             if on_io_error == "fail" and result.io_error_count:
                 result.status = "io_error"
-                result.detail = (f"write error at LBA {result.io_error_lbas[0]} "
-                                 f"({exc.strerror or exc}); stopped (profile: on_io_error = fail)")
+                result.detail = (
+                    f"write error at LBA {result.io_error_lbas[0]} "
+                    f"({exc.strerror or exc}); stopped (profile: on_io_error = fail)"
+                )
                 return False
         result.bytes_done = off + len(view)
         if progress is not None:
@@ -146,8 +158,10 @@ def overwrite_pass(
             presence.check(force=True)
         if result.status == "done" and result.io_error_count:
             result.status = "io_error"
-            result.detail = (f"{result.io_error_count} blocks could not be written "
-                             f"(first LBA {result.io_error_lbas[0]}); continued (profile: on_io_error = continue_and_warn)")
+            result.detail = (
+                f"{result.io_error_count} blocks could not be written "
+                f"(first LBA {result.io_error_lbas[0]}); continued (profile: on_io_error = continue_and_warn)"
+            )
     except DeviceRemoved as exc:
         result.status, result.detail = "removed", f"device removed: {exc.message}"
     finally:

@@ -91,12 +91,17 @@ class WipePlan:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "devnode": self.devnode, "profile": self.profile, "profile_version": self.profile_version,
-            "method": self.method, "media": self.media, "refused": self.refused,
+            "devnode": self.devnode,
+            "profile": self.profile,
+            "profile_version": self.profile_version,
+            "method": self.method,
+            "media": self.media,
+            "refused": self.refused,
             "steps": [s.to_dict() for s in self.steps],
             "alternatives": [s.to_dict() for s in self.alternatives],
             "rejected": [asdict(r) for r in self.rejected],
-            "warnings": list(self.warnings), "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
     def to_json(self) -> str:
@@ -106,14 +111,18 @@ class WipePlan:
         lines = []
         who = f"{self.devnode}"
         if device is not None:
-            who += (f"  {clean_text(device.model, 40)}  serial {clean_text(device.serial, 40) or '-'}"
-                    f"  {human_size(device.size_bytes)}  ({self.media})")
+            who += (
+                f"  {clean_text(device.model, 40)}  serial {clean_text(device.serial, 40) or '-'}"
+                f"  {human_size(device.size_bytes)}  ({self.media})"
+            )
         lines.append(f"Plan for {who}")
         lines.append(f"  profile {self.profile} v{self.profile_version} -> method {self.method}")
         if self.refused:
             lines.append(f"  REFUSED: {self.refused}")
-            lines.append("  what to do: choose another profile, or allow fallback = \"overwrite\" in this one "
-                         "(on flash that is a Clear, not a Purge)")
+            lines.append(
+                '  what to do: choose another profile, or allow fallback = "overwrite" in this one '
+                "(on flash that is a Clear, not a Purge)"
+            )
         for i, s in enumerate(self.steps, 1):
             pat = f" [{s.pattern}]" if s.pattern else ""
             lines.append(f"  {i}. {s.name}{pat} via {s.tool}: {s.reason}")
@@ -134,8 +143,13 @@ def media_of(device: Device) -> str:
     return "unknown"
 
 
-def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tuple[str, str]], list[Rejected]]:
-    """Purge-grade firmware steps the drive supports, best first, each with why; and what was rejected."""
+def _firmware_candidates(
+    device: Device, caps: Any, media: str, controller_blocked: str = ""
+) -> tuple[list[tuple[str, str]], list[Rejected]]:
+    """Purge-grade firmware steps the drive supports, best first, each with why; and what was rejected.
+
+    `controller_blocked` (NVMe): why the rest of the controller may not be erased; then no step
+    that reaches beyond this namespace (Sanitize, or a Format whose FNA covers every namespace)."""
     chosen: list[tuple[str, str]] = []
     rejected: list[Rejected] = []
     if caps is None:
@@ -146,68 +160,130 @@ def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tu
     ata_san, ata_sec = getattr(caps, "ata_sanitize", None), getattr(caps, "ata_security", None)
     nvme, scsi = getattr(caps, "nvme", None), getattr(caps, "scsi", None)
     if protocol == "usb" and not getattr(caps, "passthrough", False) and not (ata_san or ata_sec or scsi):
-        rejected.append(Rejected("firmware purge", "the USB bridge does not pass ATA/SCSI sanitize commands "
-                                 "through to the drive"))
+        rejected.append(
+            Rejected("firmware purge", "the USB bridge does not pass ATA/SCSI sanitize commands through to the drive")
+        )
     if ata_san is not None:
         if not ata_san.supported:
             rejected.append(Rejected("ATA SANITIZE", "the drive does not support the ATA Sanitize feature set"))
         else:
-            order = (["ata-sanitize-block", "ata-sanitize-crypto", "ata-sanitize-overwrite"] if flash
-                     else ["ata-sanitize-overwrite", "ata-sanitize-crypto", "ata-sanitize-block"])
-            flags = {"ata-sanitize-block": ata_san.block_erase, "ata-sanitize-crypto": ata_san.crypto_scramble,
-                     "ata-sanitize-overwrite": ata_san.overwrite}
+            order = (
+                ["ata-sanitize-block", "ata-sanitize-crypto", "ata-sanitize-overwrite"]
+                if flash
+                else ["ata-sanitize-overwrite", "ata-sanitize-crypto", "ata-sanitize-block"]
+            )
+            flags = {
+                "ata-sanitize-block": ata_san.block_erase,
+                "ata-sanitize-crypto": ata_san.crypto_scramble,
+                "ata-sanitize-overwrite": ata_san.overwrite,
+            }
             for name in order:
                 if not flags[name]:
                     rejected.append(Rejected(name, "not offered by the drive's SANITIZE capabilities"))
                 elif name == "ata-sanitize-overwrite" and flash:
-                    chosen.append((name, "ATA SANITIZE OVERWRITE EXT (Purge, Table A-8), last resort on flash: "
-                                   "it wears the cells; block erase or crypto scramble is preferred"))
+                    chosen.append(
+                        (
+                            name,
+                            "ATA SANITIZE OVERWRITE EXT (Purge, Table A-8), last resort on flash: "
+                            "it wears the cells; block erase or crypto scramble is preferred",
+                        )
+                    )
                 else:
-                    chosen.append((name, f"ATA SANITIZE {name.rsplit('-', 1)[1].upper()} is Purge for "
-                                   f"{'flash' if flash else 'magnetic'} ATA media (NIST SP 800-88 Table "
-                                   f"{'A-8' if flash else 'A-5'}, IEEE 2883)"))
+                    chosen.append(
+                        (
+                            name,
+                            f"ATA SANITIZE {name.rsplit('-', 1)[1].upper()} is Purge for "
+                            f"{'flash' if flash else 'magnetic'} ATA media (NIST SP 800-88 Table "
+                            f"{'A-8' if flash else 'A-5'}, IEEE 2883)",
+                        )
+                    )
     if ata_sec is not None:
         if not ata_sec.supported:
             rejected.append(Rejected("ATA SECURITY ERASE", "the drive does not support the Security feature set"))
         elif flash:
-            rejected.append(Rejected("ATA SECURITY ERASE", "on flash the security erase only counts as Clear "
-                                     "(IEEE 2883): the controller decides which blocks it erases"))
+            rejected.append(
+                Rejected(
+                    "ATA SECURITY ERASE",
+                    "on flash the security erase only counts as Clear "
+                    "(IEEE 2883): the controller decides which blocks it erases",
+                )
+            )
         elif ata_sec.frozen:
-            rejected.append(Rejected("ATA SECURITY ERASE", "security is frozen by the BIOS: re-plug the drive "
-                                     "(hot-plug) or suspend/resume the bench, then plan again"))
+            rejected.append(
+                Rejected(
+                    "ATA SECURITY ERASE",
+                    "security is frozen by the BIOS: re-plug the drive "
+                    "(hot-plug) or suspend/resume the bench, then plan again",
+                )
+            )
         elif ata_sec.locked or ata_sec.count_expired:
-            rejected.append(Rejected("ATA SECURITY ERASE", "security is locked or its attempt counter expired: "
-                                     "power-cycle the drive"))
+            rejected.append(
+                Rejected(
+                    "ATA SECURITY ERASE", "security is locked or its attempt counter expired: power-cycle the drive"
+                )
+            )
         else:
             if ata_sec.enhanced_erase_supported:
-                chosen.append(("ata-security-erase-enhanced", "ATA SECURITY ERASE UNIT (enhanced) is Purge for "
-                               "magnetic ATA media (Table A-5); "
-                               f"the drive estimates {ata_sec.enhanced_erase_minutes or '?'} min"))
+                chosen.append(
+                    (
+                        "ata-security-erase-enhanced",
+                        "ATA SECURITY ERASE UNIT (enhanced) is Purge for "
+                        "magnetic ATA media (Table A-5); "
+                        f"the drive estimates {ata_sec.enhanced_erase_minutes or '?'} min",
+                    )
+                )
             else:
                 rejected.append(Rejected("ata-security-erase-enhanced", "the drive does not offer enhanced erase"))
-            chosen.append(("ata-security-erase", "ATA SECURITY ERASE UNIT (normal) is Purge for magnetic ATA media "
-                           f"(Table A-5); the drive estimates {ata_sec.erase_minutes or '?'} min"))
+            chosen.append(
+                (
+                    "ata-security-erase",
+                    "ATA SECURITY ERASE UNIT (normal) is Purge for magnetic ATA media "
+                    f"(Table A-5); the drive estimates {ata_sec.erase_minutes or '?'} min",
+                )
+            )
     if nvme is not None:
-        for name, ok, what in (("nvme-sanitize-crypto", nvme.sanitize_crypto, "Sanitize Crypto Erase"),
-                               ("nvme-sanitize-block", nvme.sanitize_block, "Sanitize Block Erase")):
-            if ok:
+        wide = f"it erases every namespace of the controller, but {controller_blocked}" if controller_blocked else ""
+        all_ns_format = nvme.fna_secure_erase_all_ns or nvme.fna_format_all_ns
+        for name, ok, what in (
+            ("nvme-sanitize-crypto", nvme.sanitize_crypto, "Sanitize Crypto Erase"),
+            ("nvme-sanitize-block", nvme.sanitize_block, "Sanitize Block Erase"),
+        ):
+            if ok and wide:
+                rejected.append(Rejected(name, f"Sanitize is controller-wide: {wide}"))
+            elif ok:
                 chosen.append((name, f"NVMe {what} is Purge (Table A-8, IEEE 2883); SANICAP offers it"))
             else:
                 rejected.append(Rejected(name, "SANICAP does not offer it"))
         fmt_ok = getattr(nvme, "format_supported", True)
-        all_ns = " (FNA: erases every namespace of the controller)" if (
-            nvme.fna_secure_erase_all_ns or nvme.fna_format_all_ns) else ""
+        all_ns = (
+            " (FNA: erases every namespace of the controller)"
+            if (nvme.fna_secure_erase_all_ns or nvme.fna_format_all_ns)
+            else ""
+        )
         if not fmt_ok:
             rejected.append(Rejected("nvme-format", "OACS says the controller does not support Format NVM"))
+        elif wide and all_ns_format:
+            rejected.append(Rejected("nvme-format", f"FNA makes Format NVM cover all namespaces: {wide}"))
         else:
             if nvme.fna_crypto_supported:
-                chosen.append(("nvme-format-crypto", f"Format NVM SES=2 (cryptographic erase) is Purge; "
-                               f"FNA bit 2 says crypto erase is supported{all_ns}"))
+                chosen.append(
+                    (
+                        "nvme-format-crypto",
+                        f"Format NVM SES=2 (cryptographic erase) is Purge; "
+                        f"FNA bit 2 says crypto erase is supported{all_ns}",
+                    )
+                )
             else:
                 rejected.append(Rejected("nvme-format-crypto", "FNA bit 2 clear: crypto erase not supported"))
-            chosen.append(("nvme-format-user-data", f"Format NVM SES=1 (user data erase) is Purge for NVMe "
-                           f"(NIST SP 800-88 Rev 1 Table A-8){all_ns}"))
-        if nvme.sanitize_overwrite:
+            chosen.append(
+                (
+                    "nvme-format-user-data",
+                    f"Format NVM SES=1 (user data erase) is Purge for NVMe (NIST SP 800-88 Rev 1 Table A-8){all_ns}",
+                )
+            )
+        if nvme.sanitize_overwrite and wide:
+            rejected.append(Rejected("nvme-sanitize-overwrite", f"Sanitize is controller-wide: {wide}"))
+        elif nvme.sanitize_overwrite:
             chosen.append(("nvme-sanitize-overwrite", "NVMe Sanitize Overwrite (last resort on flash: wear)"))
         else:
             rejected.append(Rejected("nvme-sanitize-overwrite", "SANICAP does not offer it"))
@@ -215,27 +291,42 @@ def _firmware_candidates(device: Device, caps: Any, media: str) -> tuple[list[tu
         if not scsi.supported:
             rejected.append(Rejected("SCSI SANITIZE", "the device rejects SANITIZE"))
         else:
-            order = (["scsi-sanitize-crypto", "scsi-sanitize-block", "scsi-sanitize-overwrite"] if flash
-                     else ["scsi-sanitize-overwrite", "scsi-sanitize-crypto", "scsi-sanitize-block"])
-            flags = {"scsi-sanitize-crypto": scsi.crypto_erase, "scsi-sanitize-block": scsi.block_erase,
-                     "scsi-sanitize-overwrite": scsi.overwrite}
+            order = (
+                ["scsi-sanitize-crypto", "scsi-sanitize-block", "scsi-sanitize-overwrite"]
+                if flash
+                else ["scsi-sanitize-overwrite", "scsi-sanitize-crypto", "scsi-sanitize-block"]
+            )
+            flags = {
+                "scsi-sanitize-crypto": scsi.crypto_erase,
+                "scsi-sanitize-block": scsi.block_erase,
+                "scsi-sanitize-overwrite": scsi.overwrite,
+            }
             for name in order:
                 if flags[name]:
-                    chosen.append((name, f"SCSI SANITIZE ({name.rsplit('-', 1)[1]}) is Purge for SCSI/SAS media "
-                                   f"(Table {'A-8' if flash else 'A-5'}, IEEE 2883)"))
+                    chosen.append(
+                        (
+                            name,
+                            f"SCSI SANITIZE ({name.rsplit('-', 1)[1]}) is Purge for SCSI/SAS media "
+                            f"(Table {'A-8' if flash else 'A-5'}, IEEE 2883)",
+                        )
+                    )
                 else:
                     rejected.append(Rejected(name, "the device does not offer this SANITIZE service action"))
     if not chosen and protocol in ("loop", "mmc", "unknown") and not rejected:
-        what = {"loop": "a loop device (a file) has no firmware erase",
-                "mmc": "SD/MMC cards offer no verifiable purge command",
-                "unknown": "capability probing found no firmware erase"}[protocol]
+        what = {
+            "loop": "a loop device (a file) has no firmware erase",
+            "mmc": "SD/MMC cards offer no verifiable purge command",
+            "unknown": "capability probing found no firmware erase",
+        }[protocol]
         rejected.append(Rejected("firmware purge", what))
     return chosen, rejected
 
 
 def _hpa_steps(caps: Any, profile: Profile, media: str) -> tuple[list[Step], list[str], list[str]]:
     hpa = getattr(caps, "hpa", None) if caps is not None else None
-    steps, warnings, notes = [], [], []
+    steps: list[Step] = []
+    warnings: list[str] = []
+    notes: list[str] = []
     if hpa is None:
         return steps, warnings, notes
     hidden = [n for n, present in (("HPA", hpa.hpa_present), ("DCO", hpa.dco_present)) if present]
@@ -244,17 +335,31 @@ def _hpa_steps(caps: Any, profile: Profile, media: str) -> tuple[list[Step], lis
         return steps, warnings, notes
     if profile.hpa_dco == "restore":
         if hpa.hpa_present:
-            steps.append(Step("hpa-restore", "hpa_restore", "hdparm",
-                              f"HPA hides sectors {hpa.apparent_sectors}..{hpa.native_sectors}: restoring native "
-                              "max so the wipe reaches them (profile: hpa_dco = restore)",
-                              params={"native_sectors": hpa.native_sectors}))
+            steps.append(
+                Step(
+                    "hpa-restore",
+                    "hpa_restore",
+                    "hdparm",
+                    f"HPA hides sectors {hpa.apparent_sectors}..{hpa.native_sectors}: restoring native "
+                    "max so the wipe reaches them (profile: hpa_dco = restore)",
+                    params={"native_sectors": hpa.native_sectors},
+                )
+            )
         if hpa.dco_present:
-            steps.append(Step("dco-restore", "dco_restore", "hdparm",
-                              "DCO reduces the drive's capacity: restoring factory configuration "
-                              "(profile: hpa_dco = restore)", params={"real_sectors": hpa.dco_real_sectors}))
+            steps.append(
+                Step(
+                    "dco-restore",
+                    "dco_restore",
+                    "hdparm",
+                    "DCO reduces the drive's capacity: restoring factory configuration (profile: hpa_dco = restore)",
+                    params={"real_sectors": hpa.dco_real_sectors},
+                )
+            )
     elif profile.hpa_dco == "detect":
-        warnings.append(f"{' and '.join(hidden)} present and left in place (profile: hpa_dco = detect): "
-                        "hidden sectors are not wiped")
+        warnings.append(
+            f"{' and '.join(hidden)} present and left in place (profile: hpa_dco = detect): "
+            "hidden sectors are not wiped"
+        )
     else:
         notes.append(f"{' and '.join(hidden)} present; ignored by the profile")
     return steps, warnings, notes
@@ -271,27 +376,43 @@ def _overwrite_steps(profile: Profile, why: str) -> list[Step]:
 
 def _verify_step(profile: Profile, expected: str, why: str) -> Step:
     v = profile.verify
-    return Step("verify", "verify", "bench", why, params={
-        "mode": v.mode, "expected": expected, "sections": v.sections, "per_section": v.per_section,
-        "sample_bytes": v.sample_bytes})
+    return Step(
+        "verify",
+        "verify",
+        "bench",
+        why,
+        params={
+            "mode": v.mode,
+            "expected": expected,
+            "sections": v.sections,
+            "per_section": v.per_section,
+            "sample_bytes": v.sample_bytes,
+        },
+    )
 
 
-def make_plan(device: Device, caps: Any, profile: Profile) -> WipePlan:
+def make_plan(device: Device, caps: Any, profile: Profile, *, controller_blocked: str = "") -> WipePlan:
     """The ordered steps for `device` under `profile`; never raises for an unsuitable device
-    (the plan says `refused` and why)."""
+    (the plan says `refused` and why). `controller_blocked`: see _firmware_candidates."""
     media = media_of(device)
     technique = profile.technique_for(media)
-    base = dict(devnode=device.devnode, profile=profile.name, profile_version=profile.version, media=media)
+    base: dict[str, Any] = dict(
+        devnode=device.devnode, profile=profile.name, profile_version=profile.version, media=media
+    )
     rejected: list[Rejected] = []
     if technique == "refuse":
-        return WipePlan(**base, method=profile.method, steps=(),
-                        refused=f"profile {profile.name} does not handle {media} media")
+        return WipePlan(
+            **base, method=profile.method, steps=(), refused=f"profile {profile.name} does not handle {media} media"
+        )
     if device.read_only and technique != "verify-only":
         return WipePlan(**base, method=profile.method, steps=(), refused="the device is read-only")
     if technique == "verify-only":
-        step = _verify_step(profile, profile.verify.expect,
-                            f"verify-only profile: read back and check the device is all "
-                            f"{'zeros' if profile.verify.expect == 'zeros' else 'one repeated byte'}")
+        step = _verify_step(
+            profile,
+            profile.verify.expect,
+            f"verify-only profile: read back and check the device is all "
+            f"{'zeros' if profile.verify.expect == 'zeros' else 'one repeated byte'}",
+        )
         return WipePlan(**base, method="verify", steps=(step,))
     hpa_steps, warnings, notes = _hpa_steps(caps, profile, media)
     if technique == "overwrite":
@@ -301,34 +422,66 @@ def make_plan(device: Device, caps: Any, profile: Profile) -> WipePlan:
         if flash:
             notes.append("on flash, overwrite is Clear only: spare and remapped blocks are not reached")
         steps = hpa_steps + _overwrite_steps(profile, why)
-        steps.append(_verify_step(profile, "last-pass", f"{profile.verify.mode} read-back of the last pass "
-                                  "(NIST SP 800-88 §4.7)"))
+        steps.append(
+            _verify_step(
+                profile, "last-pass", f"{profile.verify.mode} read-back of the last pass (NIST SP 800-88 §4.7)"
+            )
+        )
         return WipePlan(**base, method="clear", steps=tuple(steps), warnings=tuple(warnings), notes=tuple(notes))
     # technique == "purge"
-    candidates, rejected = _firmware_candidates(device, caps, media)
+    candidates, rejected = _firmware_candidates(device, caps, media, controller_blocked)
     if candidates:
-        first, *rest = [Step(name, FIRMWARE_STEPS[name][0], FIRMWARE_STEPS[name][1], why)
-                        for name, why in candidates]
-        fingerprint = Step("fingerprint", "sample_fingerprint", "bench",
-                           "hash a NIST sample of sectors before the erase (hashes only, never data) so the "
-                           "read-back can prove the content changed", params={"sections": profile.verify.sections,
-                                                                               "per_section": profile.verify.per_section})
+        first, *rest = [Step(name, FIRMWARE_STEPS[name][0], FIRMWARE_STEPS[name][1], why) for name, why in candidates]
+        fingerprint = Step(
+            "fingerprint",
+            "sample_fingerprint",
+            "bench",
+            "hash a NIST sample of sectors before the erase (hashes only, never data) so the "
+            "read-back can prove the content changed",
+            params={"sections": profile.verify.sections, "per_section": profile.verify.per_section},
+        )
         expected = "uniform-non-original" if first.technique in UNIFORM_AFTER else "non-original"
-        verify = _verify_step(profile, expected, "exit codes are not evidence: read back a NIST sample and "
-                              "check the content is no longer the original" +
-                              (" and is uniform" if expected.startswith("uniform") else ""))
-        verify = Step(verify.name, verify.technique, verify.tool, verify.reason,
-                      params={**verify.params, "mode": "sample"})
-        steps = hpa_steps + [fingerprint, first, verify]
-        return WipePlan(**base, method="purge", steps=tuple(steps), alternatives=tuple(rest),
-                        rejected=tuple(rejected), warnings=tuple(warnings), notes=tuple(notes))
+        verify = _verify_step(
+            profile,
+            expected,
+            "exit codes are not evidence: read back a NIST sample and "
+            "check the content is no longer the original"
+            + (" and is uniform" if expected.startswith("uniform") else ""),
+        )
+        verify = Step(
+            verify.name, verify.technique, verify.tool, verify.reason, params={**verify.params, "mode": "sample"}
+        )
+        steps = [*hpa_steps, fingerprint, first, verify]
+        return WipePlan(
+            **base,
+            method="purge",
+            steps=tuple(steps),
+            alternatives=tuple(rest),
+            rejected=tuple(rejected),
+            warnings=tuple(warnings),
+            notes=tuple(notes),
+        )
     why_not = "; ".join(f"{r.option}: {r.reason}" for r in rejected) or "no purge-grade firmware erase available"
     if profile.fallback == "overwrite":
-        warnings.append("firmware purge not available: fell back to overwrite, which is Clear, not Purge, "
-                        "for this media")
+        warnings.append(
+            "firmware purge not available: fell back to overwrite, which is Clear, not Purge, for this media"
+        )
         steps = hpa_steps + _overwrite_steps(profile, f"fallback overwrite (profile allows it) because {why_not}")
         steps.append(_verify_step(profile, "last-pass", f"{profile.verify.mode} read-back of the overwrite"))
-        return WipePlan(**base, method="clear", steps=tuple(steps), rejected=tuple(rejected),
-                        warnings=tuple(warnings), notes=tuple(notes))
-    return WipePlan(**base, method="purge", steps=(), rejected=tuple(rejected), warnings=tuple(warnings),
-                    notes=tuple(notes), refused=f"cannot Purge this {media} device: {why_not}")
+        return WipePlan(
+            **base,
+            method="clear",
+            steps=tuple(steps),
+            rejected=tuple(rejected),
+            warnings=tuple(warnings),
+            notes=tuple(notes),
+        )
+    return WipePlan(
+        **base,
+        method="purge",
+        steps=(),
+        rejected=tuple(rejected),
+        warnings=tuple(warnings),
+        notes=tuple(notes),
+        refused=f"cannot Purge this {media} device: {why_not}",
+    )

@@ -14,7 +14,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench.errors import ProfileError
 from bench.wipe import patterns
@@ -28,8 +28,19 @@ HPA_POLICIES = ("restore", "detect", "ignore")
 IO_POLICIES = ("fail", "continue_and_warn")
 FALLBACKS = ("refuse", "overwrite")
 
-_TOP = {"name", "version", "method", "description", "technique", "passes", "verify", "hpa_dco",
-        "on_io_error", "marker", "fallback"}
+_TOP = {
+    "name",
+    "version",
+    "method",
+    "description",
+    "technique",
+    "passes",
+    "verify",
+    "hpa_dco",
+    "on_io_error",
+    "marker",
+    "fallback",
+}
 _VERIFY = {"mode", "expect", "sections", "per_section", "sample_bytes"}
 
 
@@ -42,8 +53,13 @@ class VerifySpec:
     sample_bytes: int = 65536
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "expect": self.expect, "sections": self.sections,
-                "per_section": self.per_section, "sample_bytes": self.sample_bytes}
+        return {
+            "mode": self.mode,
+            "expect": self.expect,
+            "sections": self.sections,
+            "per_section": self.per_section,
+            "sample_bytes": self.sample_bytes,
+        }
 
 
 @dataclass(frozen=True)
@@ -65,10 +81,19 @@ class Profile:
         return self.technique.get(media) or self.technique.get("default") or "refuse"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "method": self.method,
-                "description": self.description, "technique": dict(self.technique),
-                "passes": list(self.passes), "verify": self.verify.to_dict(), "hpa_dco": self.hpa_dco,
-                "on_io_error": self.on_io_error, "marker": self.marker, "fallback": self.fallback}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "method": self.method,
+            "description": self.description,
+            "technique": dict(self.technique),
+            "passes": list(self.passes),
+            "verify": self.verify.to_dict(),
+            "hpa_dco": self.hpa_dco,
+            "on_io_error": self.on_io_error,
+            "marker": self.marker,
+            "fallback": self.fallback,
+        }
 
 
 def profiles_dir() -> Path:
@@ -87,39 +112,66 @@ def _need(cond: bool, file: Path, key: str, message: str, hint: str = "") -> Non
 
 
 def _choice(value: Any, options: tuple[str, ...], file: Path, key: str) -> str:
-    _need(isinstance(value, str) and value in options, file, key,
-          f"must be one of {', '.join(options)} (got {value!r})")
-    return value
+    _need(
+        isinstance(value, str) and value in options, file, key, f"must be one of {', '.join(options)} (got {value!r})"
+    )
+    return cast(str, value)
 
 
 def _int(value: Any, file: Path, key: str, minimum: int) -> int:
-    _need(isinstance(value, int) and not isinstance(value, bool) and value >= minimum, file, key,
-          f"must be an integer >= {minimum} (got {value!r})")
-    return value
+    _need(
+        isinstance(value, int) and not isinstance(value, bool) and value >= minimum,
+        file,
+        key,
+        f"must be an integer >= {minimum} (got {value!r})",
+    )
+    return cast(int, value)
 
 
 def parse(data: dict[str, Any], file: Path) -> Profile:
     """Validate one profile's TOML table; every problem names the file and the key."""
     unknown = sorted(set(data) - _TOP)
-    _need(not unknown, file, unknown[0] if unknown else "", "is not a profile key",
-          hint=f"known keys: {', '.join(sorted(_TOP))}")
+    _need(
+        not unknown,
+        file,
+        unknown[0] if unknown else "",
+        "is not a profile key",
+        hint=f"known keys: {', '.join(sorted(_TOP))}",
+    )
     _need(isinstance(data.get("name"), str) and data["name"] != "", file, "name", "must be a non-empty string")
     version = _int(data.get("version", 1), file, "version", 1)
     method = _choice(data.get("method"), METHODS, file, "method")
     description = data.get("description", "")
     _need(isinstance(description, str), file, "description", "must be a string")
-    technique = data.get("technique")
-    _need(isinstance(technique, dict) and technique != {}, file, "technique",
-          "must be a table of media type = technique", hint=f"media types: {', '.join(MEDIA)}")
+    technique: Any = data.get("technique")
+    _need(
+        isinstance(technique, dict) and technique != {},
+        file,
+        "technique",
+        "must be a table of media type = technique",
+        hint=f"media types: {', '.join(MEDIA)}",
+    )
     for media, tech in technique.items():
-        _need(media in MEDIA, file, f"technique.{media}", "is not a media type", hint=f"media types: {', '.join(MEDIA)}")
+        _need(
+            media in MEDIA, file, f"technique.{media}", "is not a media type", hint=f"media types: {', '.join(MEDIA)}"
+        )
         _choice(tech, TECHNIQUES, file, f"technique.{media}")
     passes = data.get("passes", [])
-    _need(isinstance(passes, list) and all(isinstance(p, str) for p in passes), file, "passes",
-          "must be a list of patterns", hint='e.g. passes = ["zeros"] or ["byte:0x55", "byte:0xaa"]')
+    _need(
+        isinstance(passes, list) and all(isinstance(p, str) for p in passes),
+        file,
+        "passes",
+        "must be a list of patterns",
+        hint='e.g. passes = ["zeros"] or ["byte:0x55", "byte:0xaa"]',
+    )
     for i, p in enumerate(passes):
-        _need(patterns.is_valid(p), file, f"passes[{i}]", f"is not a pattern ({p!r})",
-              hint="patterns: zeros, ones, byte:0xNN, prng")
+        _need(
+            patterns.is_valid(p),
+            file,
+            f"passes[{i}]",
+            f"is not a pattern ({p!r})",
+            hint="patterns: zeros, ones, byte:0xNN, prng",
+        )
     writes = any(t in ("overwrite", "purge") for t in technique.values())
     fallback = _choice(data.get("fallback", "refuse"), FALLBACKS, file, "fallback")
     needs_passes = any(t == "overwrite" for t in technique.values()) or fallback == "overwrite"
@@ -127,8 +179,13 @@ def parse(data: dict[str, Any], file: Path) -> Profile:
     raw_verify = data.get("verify", {})
     _need(isinstance(raw_verify, dict), file, "verify", "must be a table ([verify])")
     unknown = sorted(set(raw_verify) - _VERIFY)
-    _need(not unknown, file, f"verify.{unknown[0]}" if unknown else "verify", "is not a verify key",
-          hint=f"known keys: {', '.join(sorted(_VERIFY))}")
+    _need(
+        not unknown,
+        file,
+        f"verify.{unknown[0]}" if unknown else "verify",
+        "is not a verify key",
+        hint=f"known keys: {', '.join(sorted(_VERIFY))}",
+    )
     verify = VerifySpec(
         mode=_choice(raw_verify.get("mode", "full"), VERIFY_MODES, file, "verify.mode"),
         expect=_choice(raw_verify.get("expect", "last-pass"), VERIFY_EXPECT, file, "verify.expect"),
@@ -138,28 +195,46 @@ def parse(data: dict[str, Any], file: Path) -> Profile:
     )
     _need(verify.sample_bytes % 512 == 0, file, "verify.sample_bytes", "must be a multiple of 512")
     if method == "verify":
-        _need(set(technique.values()) <= {"verify-only", "refuse"}, file, "technique",
-              "must be verify-only for a method = \"verify\" profile")
+        _need(
+            set(technique.values()) <= {"verify-only", "refuse"},
+            file,
+            "technique",
+            'must be verify-only for a method = "verify" profile',
+        )
         _need(verify.mode != "none", file, "verify.mode", "cannot be none in a verify-only profile")
-        _need(verify.expect != "last-pass", file, "verify.expect",
-              "must be zeros or uniform in a verify-only profile (there is no pass to compare with)")
+        _need(
+            verify.expect != "last-pass",
+            file,
+            "verify.expect",
+            "must be zeros or uniform in a verify-only profile (there is no pass to compare with)",
+        )
     if method == "clear":
-        _need("purge" not in technique.values(), file, "technique",
-              "cannot be purge in a method = \"clear\" profile")
-    _need(not writes or verify.mode != "none", file, "verify.mode",
-          "cannot be none: NIST SP 800-88 requires verification of every sanitisation")
+        _need("purge" not in technique.values(), file, "technique", 'cannot be purge in a method = "clear" profile')
+    _need(
+        not writes or verify.mode != "none",
+        file,
+        "verify.mode",
+        "cannot be none: NIST SP 800-88 requires verification of every sanitisation",
+    )
     marker = data.get("marker", False)
     _need(isinstance(marker, bool), file, "marker", "must be true or false")
     return Profile(
-        name=data["name"], version=version, method=method, description=description,
-        technique=dict(technique), passes=tuple(passes), verify=verify,
+        name=data["name"],
+        version=version,
+        method=method,
+        description=description,
+        technique=dict(technique),
+        passes=tuple(passes),
+        verify=verify,
         hpa_dco=_choice(data.get("hpa_dco", "detect"), HPA_POLICIES, file, "hpa_dco"),
         on_io_error=_choice(data.get("on_io_error", "fail"), IO_POLICIES, file, "on_io_error"),
-        marker=marker, fallback=fallback, path=str(file),
+        marker=marker,
+        fallback=fallback,
+        path=str(file),
     )
 
 
-def load_file(path: str | os.PathLike) -> Profile:
+def load_file(path: str | os.PathLike[str]) -> Profile:
     file = Path(path)
     try:
         data = tomllib.loads(file.read_text())
@@ -169,12 +244,13 @@ def load_file(path: str | os.PathLike) -> Profile:
         raise ProfileError(f"{file}: not valid TOML: {exc}") from exc
     profile = parse(data, file)
     if profile.name != file.stem:
-        raise ProfileError(f"{file}: 'name' is {profile.name!r} but the file is {file.name}",
-                           hint="name the file after the profile")
+        raise ProfileError(
+            f"{file}: 'name' is {profile.name!r} but the file is {file.name}", hint="name the file after the profile"
+        )
     return profile
 
 
-def load(name: str, directory: str | os.PathLike | None = None) -> Profile:
+def load(name: str, directory: str | os.PathLike[str] | None = None) -> Profile:
     """A profile by name (or by path, when `name` ends in .toml)."""
     if name.endswith(".toml"):
         return load_file(name)
@@ -186,6 +262,6 @@ def load(name: str, directory: str | os.PathLike | None = None) -> Profile:
     return load_file(file)
 
 
-def list_profiles(directory: str | os.PathLike | None = None) -> list[Profile]:
+def list_profiles(directory: str | os.PathLike[str] | None = None) -> list[Profile]:
     folder = Path(directory) if directory else profiles_dir()
     return [load_file(f) for f in sorted(folder.glob("*.toml"))]

@@ -1,4 +1,4 @@
-"""What the engine tells the world: progress and finish events (delivered from worker
+"""What the engine tells the world: progress and finish events (delivered from supervisor
 threads; a UI marshals them onto its own thread), job status, and a finished wipe's outcome."""
 
 from __future__ import annotations
@@ -7,6 +7,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 RESULTS = ("passed", "passed_with_warnings", "failed", "aborted")
+#: An outcome (never a record: there is none) whose `wipe.result` could not be written. Whatever
+#: the wipe itself did, nothing proves it, so it is not passed and the device must be wiped again.
+NOT_RECORDED = "not_recorded"
+#: The phase a job shows while its drive completes no I/O (the engine ends it failed if that lasts).
+NOT_RESPONDING = "not responding"
+NOT_RECORDED_HINT = "free space on the data disk (bench doctor shows it) or fix the store, then wipe the device again"
+
+
+def not_recorded_reason(payload: dict[str, Any], exc: BaseException) -> str:
+    """Why an outcome is `not_recorded`: what the wipe itself found, what the store said, what to do."""
+    own = str(payload.get("result") or "unknown")
+    why = str(payload.get("reason") or "")
+    cause = getattr(exc, "message", "") or str(exc) or type(exc).__name__
+    return (
+        f"the wipe itself {own}{' (' + why + ')' if why else ''} but its result could not be recorded: "
+        f"{cause}; {NOT_RECORDED_HINT}"
+    )
 
 
 @dataclass(frozen=True)
@@ -48,9 +65,10 @@ class JobStatus:
     job_id: str
     devnode: str
     profile: str
-    state: str  # queued | running | finished
+    state: str  # queued | running | not responding | finished
     phase: str
     bytes_done: int
     bytes_total: int
     result: str = ""
     reason: str = ""
+    worker_pid: int = 0  # the job's own process (0 before it starts)

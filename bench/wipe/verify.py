@@ -16,11 +16,13 @@ import random
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any, cast
 
 from bench.errors import DeviceRemoved
+from bench.wipe import fastcmp
 from bench.wipe.blockio import AlignedBuffer, Presence, translate
 from bench.wipe.overwrite import DEFAULT_CHUNK, MAX_LISTED_LBAS
 from bench.wipe.prng import PrngStream
@@ -31,7 +33,9 @@ class Expectation:
     kind: str  # byte | prng | uniform | non-original | uniform-non-original
     value: int | None = None  # byte
     seed: str = ""  # prng
-    fingerprints: dict[int, tuple[str, bool]] | None = field(default=None, hash=False)  # offset -> (sha256, was uniform)
+    fingerprints: dict[int, tuple[str, bool]] | None = field(
+        default=None, hash=False
+    )  # offset -> (sha256, was uniform)
 
     @property
     def label(self) -> str:
@@ -73,8 +77,15 @@ class VerifyResult:
 READ_DEPTH = 2  # reads in flight per verification
 
 
-def sample_locations(size: int, logical_block: int, *, sections: int = 1000, per_section: int = 2,
-                     sample_bytes: int = 65536, seed: str = "") -> list[tuple[int, int]]:
+def sample_locations(
+    size: int,
+    logical_block: int,
+    *,
+    sections: int = 1000,
+    per_section: int = 2,
+    sample_bytes: int = 65536,
+    seed: str = "",
+) -> list[tuple[int, int]]:
     """(offset, length) pairs, sorted and non-overlapping: `per_section` pseudorandom blocks in each
     of `sections` equal subsections, plus the first and the last LBA."""
     lb = logical_block
@@ -115,8 +126,14 @@ def _read_all(fd: int, view: memoryview, offset: int) -> None:
         done += n
 
 
-def fingerprint(fd: int, locations: list[tuple[int, int]], *, devnode: str, presence: Presence | None = None,
-                max_length: int = DEFAULT_CHUNK) -> dict[int, tuple[str, bool]]:
+def fingerprint(
+    fd: int,
+    locations: list[tuple[int, int]],
+    *,
+    devnode: str,
+    presence: Presence | None = None,
+    max_length: int = DEFAULT_CHUNK,
+) -> dict[int, tuple[str, bool]]:
     """SHA-256 of each sampled block and whether it was one repeated byte (hashes only)."""
     buf = AlignedBuffer(max(length for _, length in locations))
     out = {}
@@ -136,20 +153,18 @@ def fingerprint(fd: int, locations: list[tuple[int, int]], *, devnode: str, pres
     return out
 
 
-def _same(a: memoryview, b: memoryview | bytes) -> bool:
-    """Fast equality without copies: memoryviews of format 'B' compare byte by byte in Python's
-    slow path, but cast to 8-byte words they compare at memory speed."""
-    if len(a) % 8 == 0 and len(a) == len(b):
-        return a.cast("Q") == memoryview(b).cast("Q")
-    return bytes(a) == bytes(b)
+def _same(a: memoryview, b: memoryview) -> bool:
+    return fastcmp.equal(a, b)
 
 
 def _constant(value: int, n: int) -> memoryview:
-    """n bytes of `value`. Zeros come from an untouched anonymous mapping: the kernel's shared
-    zero page, so comparing against them costs no memory."""
-    if value == 0:
-        return memoryview(mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
-    return memoryview(bytes([value]) * n)
+    """n bytes of `value` in a writable anonymous mapping (fastcmp needs writable buffers). Zeros
+    are an untouched mapping: the kernel's shared zero page, so comparing against them costs no
+    memory and stays in cache."""
+    buf = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    if value:
+        buf.write(bytes([value]) * n)
+    return memoryview(buf)
 
 
 class _Checker:
@@ -159,7 +174,7 @@ class _Checker:
         self.exp, self.lb, self.chunk, self.result = exp, lb, chunk, result
         self.stream = PrngStream(exp.seed) if exp.kind == "prng" else None
         self.expected_buf = AlignedBuffer(chunk) if self.stream else None
-        self.const = _constant(exp.value, chunk) if exp.kind == "byte" else None
+        self.const = _constant(cast(int, exp.value), chunk) if exp.kind == "byte" else None
 
     def close(self) -> None:
         if self.expected_buf is not None:
@@ -177,21 +192,24 @@ class _Checker:
         lb = self.lb
         g, w = bytes(got), bytes(want)
         for pos in range(0, len(g), lb):
-            if g[pos:pos + lb] != w[pos:pos + lb]:
+            if g[pos : pos + lb] != w[pos : pos + lb]:
                 self._mismatch(offset + pos, 1)
 
     def check(self, got: memoryview, offset: int) -> None:
         n = len(got)
         kind = self.exp.kind
         if kind == "byte":
+            assert self.const is not None  # set in __init__ for byte
             self._compare(got, self.const[:n], offset)
         elif kind == "prng":
+            assert self.stream is not None and self.expected_buf is not None  # set in __init__ for prng
             self.stream.fill(offset, self.expected_buf.view, n)
             self._compare(got, self.expected_buf.view[:n], offset)
         elif kind in ("uniform", "uniform-non-original"):
             if self.result.uniform_byte is None:
                 self.result.uniform_byte = got[0]
                 self.const = _constant(got[0], self.chunk)
+            assert self.const is not None
             self._compare(got, self.const[:n], offset)
         if kind in ("non-original", "uniform-non-original"):
             before = (self.exp.fingerprints or {}).get(offset)
@@ -207,10 +225,21 @@ class _Checker:
 
 
 def verify_device(
-    fd: int, size: int, expectation: Expectation, *, devnode: str, mode: str = "full", logical_block: int = 512,
-    sections: int = 1000, per_section: int = 2, sample_bytes: int = 65536, sample_seed: str = "",
-    locations: list[tuple[int, int]] | None = None, chunk: int = DEFAULT_CHUNK,
-    progress: Callable[[int], None] | None = None, cancelled: threading.Event | None = None,
+    fd: int,
+    size: int,
+    expectation: Expectation,
+    *,
+    devnode: str,
+    mode: str = "full",
+    logical_block: int = 512,
+    sections: int = 1000,
+    per_section: int = 2,
+    sample_bytes: int = 65536,
+    sample_seed: str = "",
+    locations: list[tuple[int, int]] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    progress: Callable[[int], None] | None = None,
+    cancelled: threading.Event | None = None,
     presence: Presence | None = None,
 ) -> VerifyResult:
     """Read back bytes [0, size) (full) or a NIST sample of them and compare."""
@@ -220,8 +249,9 @@ def verify_device(
         locs = [(off, min(chunk, size - off)) for off in range(0, size, chunk)]
         result.sections = len(locs)
     else:
-        locs = locations or sample_locations(size, lb, sections=sections, per_section=per_section,
-                                             sample_bytes=sample_bytes, seed=sample_seed)
+        locs = locations or sample_locations(
+            size, lb, sections=sections, per_section=per_section, sample_bytes=sample_bytes, seed=sample_seed
+        )
         result.sections = min(sections, max(1, (size // lb) // max(per_section, 1)))
     result.locations = len(locs)
     # Sampled blocks can be up to sample_bytes; full reads use chunk-sized pieces. READ_DEPTH reads
@@ -232,7 +262,7 @@ def verify_device(
     checker = _Checker(expectation, lb, piece, result)
     pool = ThreadPoolExecutor(depth, thread_name_prefix="wipe-read")
     t0 = time.monotonic()
-    inflight: deque[Future] = deque()
+    inflight: deque[Future[None]] = deque()
 
     def submit(k: int) -> None:
         off, length = locs[k]
@@ -282,10 +312,14 @@ def verify_device(
             result.status = "io_error"
             result.detail = f"{result.io_error_count} read errors (first LBA {result.io_error_lbas[0]})"
         elif result.unchanged_samples:
-            result.detail = (f"verification mismatch: {result.unchanged_samples} of {result.locations} sampled "
-                             f"locations are unchanged since before the erase (the drive reported success but "
-                             f"did not erase them); first at LBA {result.first_mismatch_lba}")
+            result.detail = (
+                f"verification mismatch: {result.unchanged_samples} of {result.locations} sampled "
+                f"locations are unchanged since before the erase (the drive reported success but "
+                f"did not erase them); first at LBA {result.first_mismatch_lba}"
+            )
         elif result.mismatches:
-            result.detail = (f"verification mismatch: {result.mismatches} blocks differ from the expected content; "
-                             f"first at LBA {result.first_mismatch_lba} (expected {expectation.label})")
+            result.detail = (
+                f"verification mismatch: {result.mismatches} blocks differ from the expected content; "
+                f"first at LBA {result.first_mismatch_lba} (expected {expectation.label})"
+            )
     return result
