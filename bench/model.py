@@ -36,7 +36,43 @@ def device_id(kind: str, manufacturer: str | None, model: str | None, serial: st
     return "d-" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def unstable_device_id(devnode: str, size_bytes: int | None, seen_at: str) -> str:
+    """The id of a device that names no serial, WWN or model: its node, size and the time it was
+    seen. Never shared by two drives (a shared id would file their records under one device), and
+    never the same twice for one drive either: records carry `device_id_stable = false` beside it."""
+    key = f"unstable|{devnode}|{size_bytes or 0}|{seen_at}"
+    return "u-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def normalise_model(text: str) -> str:
+    """A model string as shown and compared: padding trimmed, runs of white space folded to one
+    space (INQUIRY and IDENTIFY fields are space-padded). The raw string stays in the evidence."""
+    return " ".join(text.split())
+
+
+_UDEV_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+def decode_udev_escapes(text: str) -> str:
+    """udev's `*_ENC` values escape bytes as backslash-x-HH (`TOSHIBA\\x20KSDB4U86`)."""
+    raw = _UDEV_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw
+
+
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+#: Whole escape sequences, so each shows as one '?': CSI (ESC [ ...), OSC/DCS/APC/PM/SOS strings
+#: (ESC ] ... BEL or ESC \\, as used to set a terminal's title), and two-byte ESC sequences.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|[\x1b][\]P_^X][^\x07\x1b\n]*(?:\x07|\x1b\\)?"
+    r"|\x9d[^\x07\x1b\n]*(?:\x07|\x1b\\)?"
+    r"|\x1b[ -/]*[0-~]"
+)
 
 
 def clean_text(value: Any, limit: int = 256) -> str:
@@ -51,6 +87,20 @@ def clean_text(value: Any, limit: int = 256) -> str:
     if len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     return text
+
+
+_UNSAFE_KEEP_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text as it may reach a terminal: every escape sequence and control character becomes '?',
+    except newline and tab (and a carriage return that starts the text, for progress lines).
+    Nothing is cut: this is the last step before the screen, not a length limit."""
+    lead = "\r" if text.startswith("\r") else ""
+    body = text[len(lead) :]
+    if not _UNSAFE_KEEP_LINES.search(body):
+        return text
+    return lead + _UNSAFE_KEEP_LINES.sub("?", _ESCAPES.sub("?", body))
 
 
 def human_size(n: int | float | None, empty: str = "-") -> str:
@@ -90,16 +140,29 @@ class Device:
     holders: tuple[str, ...] = ()
     backing_file: str = ""  # loop devices only
     source: str = "sysfs"  # where identity came from: udev, sysfs, smartctl, nvme, ...
+    detected_at: str = field(default="", compare=False)  # UTC time describe() saw it
+
+    @property
+    def device_id_stable(self) -> bool:
+        """False for a device that names no serial, WWN or model (see unstable_device_id)."""
+        return bool(self.serial or self.wwn or self.backing_file or self.model)
 
     @property
     def device_id(self) -> str:
+        if not self.device_id_stable:
+            return unstable_device_id(self.devnode, self.size_bytes, self.detected_at)
         serial = self.serial or self.wwn or (f"loop:{self.backing_file}" if self.backing_file else "")
         return device_id("drive", self.vendor, self.model, serial)
 
     @property
-    def identity(self) -> "Identity":
-        return Identity(serial=self.serial, wwn=self.wwn, model=self.model, size_bytes=self.size_bytes,
-                        backing_file=self.backing_file)
+    def identity(self) -> Identity:
+        return Identity(
+            serial=self.serial,
+            wwn=self.wwn,
+            model=self.model,
+            size_bytes=self.size_bytes,
+            backing_file=self.backing_file,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -107,6 +170,7 @@ class Device:
         d["holders"] = list(self.holders)
         d["device_id"] = self.device_id
         d["device_id_algorithm"] = DEVICE_ID_ALGORITHM
+        d["device_id_stable"] = self.device_id_stable
         return d
 
 
@@ -130,7 +194,7 @@ class Identity:
     size_bytes: int
     backing_file: str = ""
 
-    def differences(self, other: "Identity") -> list[str]:
+    def differences(self, other: Identity) -> list[str]:
         out = []
         for name in ("serial", "wwn", "model", "size_bytes", "backing_file"):
             a, b = getattr(self, name), getattr(other, name)

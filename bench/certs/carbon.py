@@ -43,8 +43,14 @@ def category(cert: dict[str, Any]) -> str:
     if any(str(c.get("kind", "")).startswith("phone.") for c in cert.get("covers") or []):
         return "smartphone"
     media = str(cert.get("media", {}).get("media_type", ""))
-    kind = next((r.get("payload", {}).get("device", {}).get("kind") for r in cert.get("records") or []
-                 if r.get("kind", "").endswith("wipe.result") and isinstance(r.get("payload", {}).get("device"), dict)), "")
+    kind = next(
+        (
+            r.get("payload", {}).get("device", {}).get("kind")
+            for r in cert.get("records") or []
+            if r.get("kind", "").endswith("wipe.result") and isinstance(r.get("payload", {}).get("device"), dict)
+        ),
+        "",
+    )
     return _KIND_TO_CATEGORY.get(str(kind), "hdd" if "Magnetic" in media else "ssd" if "Flash" in media else "other")
 
 
@@ -73,6 +79,8 @@ def estimate(certs: list[dict[str, Any]], table: dict[str, Any]) -> tuple[list[E
         sums.setdefault(cat, [0, 0.0])
         sums[cat][0] += 1
         sums[cat][1] += f
-    rows = [Estimate(c, int(n), round(kg, 1), str(table["categories"][c].get("source", "")))
-            for c, (n, kg) in sorted(sums.items())]
+    rows = [
+        Estimate(c, int(n), round(kg, 1), str(table["categories"][c].get("source", "")))
+        for c, (n, kg) in sorted(sums.items())
+    ]
     return rows, sorted(unknown)

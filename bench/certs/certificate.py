@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import os
 import uuid as uuidlib
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from bench import __version__
 from bench.errors import CertificateError
 from bench.store.records import Record
 
 SCHEMA = "bench.certificate.v1"
-STANDARDS = ("NIST SP 800-88 Rev. 1 Appendix G; NIST SP 800-88 Rev. 2 §4.6; "
-             "techniques named per IEEE 2883-2022")
+STANDARDS = "NIST SP 800-88 Rev. 1 Appendix G; NIST SP 800-88 Rev. 2 §4.6; techniques named per IEEE 2883-2022"
 RESULTS = ("passed", "passed_with_warnings", "failed", "aborted")
 PASSING = ("passed", "passed_with_warnings")
 
 #: Keys of the body that come from the config/issuance rather than the records.
-ISSUANCE_KEYS = ("schema", "certificate_uuid", "issued_at", "issued_by_bench", "standards", "person",
-                 "records")
+ISSUANCE_KEYS = ("schema", "certificate_uuid", "issued_at", "issued_by_bench", "standards", "person", "records")
 #: Keys re-derivable only with the records' evidence (kept in the store, not in the certificate).
 EVIDENCE_KEYS = ("commands", "tools_seen_in_evidence")
 
@@ -62,16 +61,16 @@ def record_dict(rec: Record) -> dict[str, Any]:
     return {**rec.hashed_fields(), "hash": rec.hash}
 
 
-def _latest(records: list[dict], kind: str, before: str | None = None) -> dict | None:
+def _latest(records: list[dict[str, Any]], kind: str, before: str | None = None) -> dict[str, Any] | None:
     found = [r for r in records if r["kind"] == kind and (before is None or r["created_at"] <= before)]
     return max(found, key=lambda r: r["created_at"]) if found else None
 
 
-def _technique(step: dict) -> str | None:
+def _technique(step: dict[str, Any]) -> str | None:
     return _TECHNIQUES.get(str(step.get("technique", "")))
 
 
-def _checked_result(result_payload: dict) -> tuple[str, str]:
+def _checked_result(result_payload: dict[str, Any]) -> tuple[str, str]:
     """The result the certificate may state. A record claiming `passed` that its own facts
     contradict is downgraded to `failed`, naming why: a pass must never be manufactured."""
     result = str(result_payload.get("result", ""))
@@ -98,22 +97,46 @@ def _checked_result(result_payload: dict) -> tuple[str, str]:
     return result, reason
 
 
-def _destination(result: str, annotation: dict | None, health: dict | None) -> dict[str, str]:
+def _destination(result: str, annotation: dict[str, Any] | None, health: dict[str, Any] | None) -> dict[str, str]:
     wanted = str((annotation or {}).get("destination") or "")
     if result not in PASSING:
-        return {"destination": "other", "detail": "not released: sanitisation did not pass; quarantine for "
-                "re-wipe or physical destruction", "source": "result"}
+        return {
+            "destination": "other",
+            "detail": "not released: sanitisation did not pass; quarantine for re-wipe or physical destruction",
+            "source": "result",
+        }
     if wanted:
         kind = wanted if wanted in DESTINATIONS else "other"
         return {"destination": kind, "detail": wanted, "source": "device.annotated"}
     grade = str((health or {}).get("grade") or "")
     if grade in ("fail", "poor"):
         return {"destination": "recycling", "detail": f"health grade {grade}", "source": "health.result"}
-    return {"destination": "external reuse", "detail": "donated onward" + (f" (health grade {grade})" if grade else ""),
-            "source": "health.result" if grade else "default"}
+    return {
+        "destination": "external reuse",
+        "detail": "donated onward" + (f" (health grade {grade})" if grade else ""),
+        "source": "health.result" if grade else "default",
+    }
 
 
-def _phone_as_wipe(p: dict, sp: dict) -> dict:
+def _speed_summary(payload: dict[str, Any]) -> dict[str, Any]:
+    """The wipe's speed profile as the certificate carries it (rates per zone, findings as sentences);
+    empty when the wipe recorded none."""
+    prof = payload.get("speed_profile") or {}
+    if not isinstance(prof, dict) or not prof.get("zones"):
+        return {}
+    out: dict[str, Any] = {"zones": int(prof["zones"])}
+    for kind in ("write", "read"):
+        rates = prof.get(f"{kind}_mbps")
+        if isinstance(rates, list) and rates:
+            out[f"{kind}_mbps"] = [float(r) for r in rates[:1000] if isinstance(r, (int, float))]
+            out[f"{kind}_median_mbps"] = float(prof.get(f"{kind}_median_mbps") or 0)
+    out["findings"] = [
+        str(f["text"])[:300] for f in prof.get("findings") or [] if isinstance(f, dict) and f.get("text")
+    ][:10]
+    return out
+
+
+def _phone_as_wipe(p: dict[str, Any], sp: dict[str, Any]) -> dict[str, Any]:
     """A `phone.wipe.result` in the shape of a drive `wipe.result`: the confirmed assisted steps are the
     steps, the post-reset checks are the verification (each check a section)."""
     phone = p.get("phone") or sp.get("phone") or {}
@@ -121,28 +144,55 @@ def _phone_as_wipe(p: dict, sp: dict) -> dict:
     checks = p.get("post_check") or []
     confirmed = p.get("steps_confirmed") or []
     result = str(p.get("result", ""))
-    steps = [{"name": c.get("step"), "technique": "confirmed_step", "tool": "technician", "status": "done",
-              "ended_at": c.get("confirmed_at")} for c in confirmed]
+    steps = [
+        {
+            "name": c.get("step"),
+            "technique": "confirmed_step",
+            "tool": "technician",
+            "status": "done",
+            "ended_at": c.get("confirmed_at"),
+        }
+        for c in confirmed
+    ]
     if result in PASSING:
-        steps.append({"name": "reset", "technique": method.get("technique"), "tool": "phone",
-                      "status": "done", "detail": method.get("why", "")})
+        steps.append(
+            {
+                "name": "reset",
+                "technique": method.get("technique"),
+                "tool": "phone",
+                "status": "done",
+                "detail": method.get("why", ""),
+            }
+        )
     return {
         **p,
-        "device": {"vendor": phone.get("manufacturer"), "model": phone.get("model"),
-                   "serial": phone.get("serial") or phone.get("imei") or phone.get("handle"),
-                   "firmware": phone.get("os_version"), "kind": "phone", "transport": "usb",
-                   "size_bytes": phone.get("storage_bytes") or 0,
-                   "encryption": phone.get("encryption")},
+        "device": {
+            "vendor": phone.get("manufacturer"),
+            "model": phone.get("model"),
+            "serial": phone.get("serial") or phone.get("imei") or phone.get("handle"),
+            "firmware": phone.get("os_version"),
+            "kind": "phone",
+            "transport": "usb",
+            "size_bytes": phone.get("storage_bytes") or 0,
+            "encryption": phone.get("encryption"),
+        },
         "profile": {"name": f"assisted-{phone.get('platform', 'phone')}-reset", "method": method.get("method")},
         "steps": steps,
-        "verification": {"mode": "post-check", "coverage_percent": None, "sections": len(checks),
-                         "mismatches": sum(1 for c in checks if not c.get("ok")), "first_mismatch_lba": None,
-                         "expected": "; ".join(str(c.get("check")) for c in checks)} if checks else {},
+        "verification": {
+            "mode": "post-check",
+            "coverage_percent": None,
+            "sections": len(checks),
+            "mismatches": sum(1 for c in checks if not c.get("ok")),
+            "first_mismatch_lba": None,
+            "expected": "; ".join(str(c.get("check")) for c in checks),
+        }
+        if checks
+        else {},
         "hpa_dco": {"action": "not applicable"},
     }
 
 
-def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
+def derive(records: Iterable[dict[str, Any]], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
     """The certificate fields that follow from the records (dicts as `record_dict` makes).
 
     `records` must contain exactly one `wipe.result`; the others (its `wipe.started`,
@@ -154,8 +204,10 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
         raise CertificateError(f"a certificate covers exactly one wipe result, found {len(results)}")
     res = results[0]
     p = res["payload"]
-    started = next((r for r in records if r["kind"].endswith("wipe.started")
-                    and r["payload"].get("job_id") == p.get("job_id")), None)
+    started = next(
+        (r for r in records if r["kind"].endswith("wipe.started") and r["payload"].get("job_id") == p.get("job_id")),
+        None,
+    )
     sp = started["payload"] if started else {}
     if res["kind"].startswith("phone."):
         p = _phone_as_wipe(p, sp)
@@ -164,6 +216,14 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
     asset = _latest(records, "asset.issued")
     health = _latest(records, "health.result", res["created_at"])
     hp = health["payload"] if health else {}
+    speed = _speed_summary(p)
+    if speed.get("findings"):
+        from bench.health.grade import regrade
+
+        grade, reasons = regrade(
+            str(hp.get("grade") or ""), [str(r) for r in hp.get("reasons") or []], speed["findings"]
+        )
+        hp = {**hp, "grade": grade, "reasons": list(reasons)}
     device = p.get("device") or sp.get("device") or {}
     hpa = p.get("hpa_dco") or {}
     result, reason = _checked_result(p)
@@ -175,15 +235,20 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
     ver = p.get("verification") or {}
     name = str(profile.get("name") or "")
     # Profile names follow the standard's method ("nist-clear", "nist-purge") when the record lacks it.
-    method = str(profile.get("method") or next((m for m in ("clear", "purge", "destroy") if m in name), "")
-                 ).capitalize() or "Not recorded"
+    method = (
+        str(profile.get("method") or next((m for m in ("clear", "purge", "destroy") if m in name), "")).capitalize()
+        or "Not recorded"
+    )
     if result in ("aborted", "failed") and not techniques:
         method = f"{method} (not completed)"
     validation = None
     for r in records:
-        if r["kind"] == "supervisor.validated" and res["uuid"] in (r["payload"].get("records") or []):
-            if validation is None or r["created_at"] > validation["created_at"]:
-                validation = r
+        if (
+            r["kind"] == "supervisor.validated"
+            and res["uuid"] in (r["payload"].get("records") or [])
+            and (validation is None or r["created_at"] > validation["created_at"])
+        ):
+            validation = r
     tools = {str(k): str(v) for k, v in (p.get("tools") or {}).items()}
     tools.setdefault("bench", str(p.get("bench_version") or tools.get("bench") or "not recorded"))
     body: dict[str, Any] = {
@@ -197,7 +262,9 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
             "serial": str(device.get("serial") or ""),
             "wwn": str(device.get("wwn") or ""),
             "firmware": str(device.get("firmware") or ""),
-            "asset_tag": str(p.get("asset_tag") or sp.get("asset_tag") or (asset or {}).get("payload", {}).get("asset_tag") or ""),
+            "asset_tag": str(
+                p.get("asset_tag") or sp.get("asset_tag") or (asset or {}).get("payload", {}).get("asset_tag") or ""
+            ),
             "media_type": _MEDIA_TYPES.get(str(device.get("kind")), f"Other ({device.get('kind') or 'unknown'})")
             + (f", storage {device['encryption']}" if device.get("encryption") else ""),
             "transport": str(device.get("transport") or ""),
@@ -205,19 +272,37 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
             "classification": str(ap.get("classification") or "not stated by donor"),
             "apparent_size_bytes": int(hpa.get("apparent_bytes") or device.get("size_bytes") or 0),
             "real_size_bytes": int(hpa.get("real_bytes") or device.get("size_bytes") or 0),
+            **({"bay": str(p.get("bay") or sp.get("bay"))} if p.get("bay") or sp.get("bay") else {}),
         },
         "sanitisation": {
             "method": method,
             "techniques": techniques,
             "profile": str(profile.get("name") or ""),
             "profile_version": profile.get("version"),
-            "steps": [{k: s.get(k) for k in ("name", "technique", "tool", "pattern", "status", "bytes",
-                                             "started_at", "ended_at", "detail", "reason") if k in s}
-                      for s in steps],
+            "steps": [
+                {
+                    k: s.get(k)
+                    for k in (
+                        "name",
+                        "technique",
+                        "tool",
+                        "pattern",
+                        "status",
+                        "bytes",
+                        "started_at",
+                        "ended_at",
+                        "detail",
+                        "reason",
+                    )
+                    if k in s
+                }
+                for s in steps
+            ],
             "tools": dict(sorted(tools.items())),
             "verification": {
                 "method": {"full": "full", "sample": "sampling", "post-check": "post-reset checks"}.get(
-                    str(ver.get("mode")), "none recorded"),
+                    str(ver.get("mode")), "none recorded"
+                ),
                 "coverage_percent": ver.get("coverage_percent"),
                 "sections": ver.get("sections"),
                 "mismatches": ver.get("mismatches"),
@@ -231,8 +316,10 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
             },
             "bytes_written": int(p.get("bytes_written") or 0),
             "bytes_verified": int(p.get("bytes_verified") or 0),
-            "errors": {"io_error_count": int((p.get("io_errors") or {}).get("count") or 0),
-                       "io_error_lbas": list((p.get("io_errors") or {}).get("lbas") or [])[:32]},
+            "errors": {
+                "io_error_count": int((p.get("io_errors") or {}).get("count") or 0),
+                "io_error_lbas": list((p.get("io_errors") or {}).get("lbas") or [])[:32],
+            },
             "started_at": str(p.get("started_at") or (started or {}).get("created_at") or ""),
             "ended_at": str(p.get("ended_at") or res["created_at"]),
             "seconds": p.get("seconds"),
@@ -241,19 +328,28 @@ def derive(records: Iterable[dict], evidence: dict[str, Any] | None = None) -> d
         "result_reason": reason,
         "warnings": [str(w) for w in (p.get("warnings") or [])],
         "health_grade": str(hp.get("grade") or "not graded"),
+        **({"health_reasons": [str(r) for r in hp.get("reasons") or []][:6], "speed_profile": speed} if speed else {}),
         "destination": _destination(result, ap, hp),
-        "validation": ({"status": "validated", "supervisor": str(validation["payload"].get("supervisor", "")),
-                        "title": str(validation["payload"].get("title", "")),
-                        "date": validation["created_at"], "note": str(validation["payload"].get("note", ""))}
-                       if validation else {"status": "not validated", "supervisor": "", "title": "", "date": "",
-                                           "note": ""}),
-        "covers": [{"uuid": r["uuid"], "kind": r["kind"], "hash": r["hash"]}
-                   for r in sorted(records, key=lambda r: r["created_at"])],
+        "validation": (
+            {
+                "status": "validated",
+                "supervisor": str(validation["payload"].get("supervisor", "")),
+                "title": str(validation["payload"].get("title", "")),
+                "date": validation["created_at"],
+                "note": str(validation["payload"].get("note", "")),
+            }
+            if validation
+            else {"status": "not validated", "supervisor": "", "title": "", "date": "", "note": ""}
+        ),
+        "covers": [
+            {"uuid": r["uuid"], "kind": r["kind"], "hash": r["hash"]}
+            for r in sorted(records, key=lambda r: r["created_at"])
+        ],
     }
     if evidence is not None:
         commands, seen = [], set()
-        for r in (started, res):
-            for cmd in (evidence.get(r["uuid"]) or []) if r else []:
+        for rec in (started, res):
+            for cmd in (evidence.get(rec["uuid"]) or []) if rec else []:
                 argv = [str(a) for a in cmd.get("argv", [])]
                 if argv:
                     seen.add(os.path.basename(argv[0]))
@@ -276,19 +372,33 @@ def collect(store: Any, result: Record) -> list[Record]:
         cands = [r for r in mine if r.kind == kind and (kind == "asset.issued" or r.created_at <= result.created_at)]
         if cands:
             out.append(cands[-1])
-    vals = [r for r in store.records(kind="supervisor.validated", newest_first=False)
-            if result.uuid in (r.payload.get("records") or [])]
+    vals = [
+        r
+        for r in store.records(kind="supervisor.validated", newest_first=False)
+        if result.uuid in (r.payload.get("records") or [])
+    ]
     if vals:
         out.append(vals[-1])
     return out
 
 
-def person(config: Any, records: list[dict]) -> dict[str, str]:
-    named = next((r["payload"].get("operator") for r in records
-                  if r["kind"].endswith("wipe.result") and r["payload"].get("operator")), None)
+def person(config: Any, records: list[dict[str, Any]]) -> dict[str, str]:
+    named = next(
+        (
+            r["payload"].get("operator")
+            for r in records
+            if r["kind"].endswith("wipe.result") and r["payload"].get("operator")
+        ),
+        None,
+    )
     org = config.organisation
-    return {"name": str(named or config.operator or "not recorded"), "title": str(config.operator_title or ""),
-            "organisation": org.name, "location": org.location, "contact": org.contact}
+    return {
+        "name": str(named or config.operator or "not recorded"),
+        "title": str(config.operator_title or ""),
+        "organisation": org.name,
+        "location": org.location,
+        "contact": org.contact,
+    }
 
 
 def build(config: Any, records: list[Record], evidence: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -298,7 +408,7 @@ def build(config: Any, records: list[Record], evidence: dict[str, Any] | None = 
     return {
         "schema": SCHEMA,
         "certificate_uuid": str(uuidlib.uuid4()),
-        "issued_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "issued_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "issued_by_bench": __version__,
         "standards": STANDARDS,
         "person": person(config, dicts),

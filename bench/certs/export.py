@@ -8,8 +8,6 @@ queued as a `station.key` record so sync carries it.
 from __future__ import annotations
 
 import getpass
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -19,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import pin as pinmod
 from bench.canonical import canonical_json, sha256_hex
 from bench.certs import certificate as certmod
 from bench.certs import sign as signmod
@@ -62,23 +61,24 @@ def pin_from(args_pin: str | None, *, prompt: bool = True) -> str:
         return env
     if prompt and sys.stdin.isatty():
         return getpass.getpass("Supervisor PIN: ")
-    raise CertificateError("this needs the supervisor PIN",
-                           hint=f"pass --pin, set {PIN_ENV}, or run it in a terminal to be asked")
+    raise CertificateError(
+        "this needs the supervisor PIN", hint=f"pass --pin, set {PIN_ENV}, or run it in a terminal to be asked"
+    )
 
 
-def require_supervisor(config: Any) -> str:
-    """The configured PIN hash; says so first when supervisor actions are switched off."""
-    expected = (config.supervisor.pin_sha256 or "").strip().lower()
-    if not expected:
-        raise CertificateError("supervisor actions are disabled on this station",
-                               hint=f"set supervisor.pin_sha256 in {config.path or 'the config'} "
-                                    "(sha256 hex of the PIN: printf %s PIN | sha256sum)")
-    return expected
+def require_supervisor(config: Any) -> None:
+    """Says so first when supervisor actions are switched off (no PIN hash configured)."""
+    if not pinmod.configured(config):
+        raise CertificateError(
+            "supervisor actions are disabled on this station",
+            hint=f"run `bench certs pin-hash` and put its pin_hash line under [supervisor] in "
+            f"{config.path or 'the config'}",
+        )
 
 
 def check_pin(config: Any, pin: str) -> None:
-    expected = require_supervisor(config)
-    if not hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected):
+    require_supervisor(config)
+    if not pinmod.check(config, pin):
         raise CertificateError("wrong supervisor PIN")
 
 
@@ -88,28 +88,52 @@ def select_results(store: Any, sel: Selection) -> list[Record]:
     (a re-wipe supersedes an earlier failure; --all-attempts lists every one)."""
     if not (sel.device or sel.batch or sel.since):
         raise CertificateError("say what to export: --device ID, --batch REF or --since DATE")
-    every = sorted(store.records(kind="wipe.result", since=sel.since, until=sel.until, newest_first=False)
-                   + store.records(kind="phone.wipe.result", since=sel.since, until=sel.until, newest_first=False),
-                   key=lambda r: r.seq)
+    every = sorted(
+        store.records(kind="wipe.result", since=sel.since, until=sel.until, newest_first=False)
+        + store.records(kind="phone.wipe.result", since=sel.since, until=sel.until, newest_first=False),
+        key=lambda r: r.seq,
+    )
     results = every
     if sel.device:
         d = sel.device.strip()
         # Aborted results written by recovery carry no asset tag or serial: match through asset records too.
-        ids = {r.device_id for r in store.records(kind="asset.issued")
-               if d in (r.payload.get("asset_tag"), r.payload.get("serial"))}
-        results = [r for r in every if r.device_id in ids or d in (
-            r.device_id, r.payload.get("asset_tag"), (r.payload.get("device") or {}).get("serial"),
-            (r.payload.get("phone") or {}).get("serial"), (r.payload.get("phone") or {}).get("imei"))]
+        ids = {
+            r.device_id
+            for r in store.records(kind="asset.issued")
+            if d in (r.payload.get("asset_tag"), r.payload.get("serial"))
+        }
+        results = [
+            r
+            for r in every
+            if r.device_id in ids
+            or d
+            in (
+                r.device_id,
+                r.payload.get("asset_tag"),
+                (r.payload.get("device") or {}).get("serial"),
+                (r.payload.get("phone") or {}).get("serial"),
+                (r.payload.get("phone") or {}).get("imei"),
+            )
+        ]
     if sel.batch:
         annotated: dict[str | None, str] = {}
         for a in store.records(kind="device.annotated", newest_first=False):
             if a.payload.get("batch"):
                 annotated[a.device_id] = str(a.payload["batch"])
-        started = {r.payload.get("job_id"): r for r in store.records(kind="wipe.started")
-                   + store.records(kind="phone.wipe.started")}
-        results = [r for r in results if sel.batch in (
-            r.payload.get("batch"), (started.get(r.payload.get("job_id")) or r).payload.get("batch"),
-            annotated.get(r.device_id))]
+        started = {
+            r.payload.get("job_id"): r
+            for r in store.records(kind="wipe.started") + store.records(kind="phone.wipe.started")
+        }
+        results = [
+            r
+            for r in results
+            if sel.batch
+            in (
+                r.payload.get("batch"),
+                (started.get(r.payload.get("job_id")) or r).payload.get("batch"),
+                annotated.get(r.device_id),
+            )
+        ]
     if not sel.all_attempts:
         latest: dict[str | None, Record] = {}
         for r in results:
@@ -127,15 +151,21 @@ def issue(station: Any, result: Record, key: Any = None) -> dict[str, Any]:
     body = certmod.build(station.config, records, evidence)
     envelope = signmod.seal(key, body)
     sig = envelope["signature"]
-    station.store.append("certificate.issued", {
-        "certificate_uuid": body["certificate_uuid"],
-        "result": body["result"],
-        "covers": body["covers"],
-        "certificate_sha256": sha256_hex(canonical_json(body)),
-        "signature": sig["value"],
-        "public_key": sig["public_key"],
-        "key_fingerprint_sha256": sig["key_fingerprint_sha256"],
-    }, device_id=result.device_id)
+    station.store.append(
+        "certificate.issued",
+        {
+            "certificate_uuid": body["certificate_uuid"],
+            "result": body["result"],
+            "covers": body["covers"],
+            "certificate_sha256": sha256_hex(canonical_json(body)),
+            "signature": sig["value"],
+            "public_key": sig["public_key"],
+            "key_fingerprint_sha256": sig["key_fingerprint_sha256"],
+            # The signed document itself, so the register checks the signature at ingest (not only the key).
+            "certificate": body,
+        },
+        device_id=result.device_id,
+    )
     return envelope
 
 
@@ -147,10 +177,17 @@ def validate(station: Any, results: list[Record], pin: str, note: str = "") -> R
     sup = station.config.supervisor
     if not sup.name:
         raise CertificateError("supervisor.name is empty", hint=f"set it in {station.config.path or 'the config'}")
-    return station.store.append("supervisor.validated", {
-        "supervisor": sup.name, "title": sup.title, "records": [r.uuid for r in results], "note": note,
-        "results": {r.uuid: str(r.payload.get("result")) for r in results},
-    })
+    record: Record = station.store.append(
+        "supervisor.validated",
+        {
+            "supervisor": sup.name,
+            "title": sup.title,
+            "records": [r.uuid for r in results],
+            "note": note,
+            "results": {r.uuid: str(r.payload.get("result")) for r in results},
+        },
+    )
+    return record
 
 
 def register_public_key(station: Any) -> str:
@@ -171,9 +208,13 @@ def register_public_key(station: Any) -> str:
 
     url = f"{cfg.register_url.rstrip('/')}/v1/stations/{cfg.station_id}/key"
     try:
-        resp = httpx.put(url, json={"public_key_pem": pem, "fingerprint": fp, "algorithm": "Ed25519"},
-                         headers={"Authorization": f"Bearer {cfg.register_token}"},
-                         timeout=cfg.sync.timeout_seconds, verify=cfg.sync.verify_tls)
+        resp = httpx.put(
+            url,
+            json={"public_key_pem": pem, "fingerprint": fp, "algorithm": "Ed25519"},
+            headers={"Authorization": f"Bearer {cfg.register_token}"},
+            timeout=cfg.sync.timeout_seconds,
+            verify=cfg.sync.verify_tls,
+        )
     except httpx.HTTPError:
         return "queued"
     if resp.status_code in (200, 201):
@@ -182,12 +223,28 @@ def register_public_key(station: Any) -> str:
     return "queued"
 
 
+def refuse_if_store_broken(store: Any) -> None:
+    """No certificate from a store whose chain, signatures or acknowledged tips fail (`bench db verify`)."""
+    from bench.store.audit import audit
+
+    chain = store.verify()
+    problems = ([] if chain.ok else [chain.problem]) + audit(store).problems
+    if problems:
+        raise CertificateError(
+            f"the record store fails verification, so no certificate is issued: {problems[0]}"
+            + (f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""),
+            hint="run `bench db verify` and compare with the register before exporting",
+        )
+
+
 # -- files --------------------------------------------------------------------------------------
 def base_name(envelope: dict[str, Any]) -> str:
     c = envelope["certificate"]
     m = c.get("media", {})
-    return (f"cert_{safe_name(m.get('asset_tag'), 24)}_{safe_name(m.get('serial'), 40)}_"
-            f"{safe_name(str(c.get('certificate_uuid'))[:8], 8)}")
+    return (
+        f"cert_{safe_name(m.get('asset_tag'), 24)}_{safe_name(m.get('serial'), 40)}_"
+        f"{safe_name(str(c.get('certificate_uuid'))[:8], 8)}"
+    )
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -200,8 +257,9 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
-def write_files(config: Any, envelopes: list[dict[str, Any]], formats: tuple[str, ...], out_dir: Path,
-                title_ref: str) -> list[Path]:
+def write_files(
+    config: Any, envelopes: list[dict[str, Any]], formats: tuple[str, ...], out_dir: Path, title_ref: str
+) -> list[Path]:
     """Per device: NAME.json and NAME.pdf; for the selection: report_REF.pdf (cover + devices) and
     certificates_REF.csv."""
     from bench.certs import csvout
@@ -229,13 +287,18 @@ def write_files(config: Any, envelopes: list[dict[str, Any]], formats: tuple[str
     return written
 
 
-def export(station: Any, sel: Selection, formats: tuple[str, ...], out_dir: Path, pin: str) -> tuple[list[dict], list[Path]]:
+def export(
+    station: Any, sel: Selection, formats: tuple[str, ...], out_dir: Path, pin: str
+) -> tuple[list[dict[str, Any]], list[Path]]:
     """The whole supervisor export: PIN, selection, certificates issued and recorded, files written."""
     check_pin(station.config, pin)
+    refuse_if_store_broken(station.store)
     results = select_results(station.store, sel)
     if not results:
-        raise CertificateError(f"no wipe results for {sel.describe()}",
-                               hint="`bench records --kind wipe.result` lists what the store holds")
+        raise CertificateError(
+            f"no wipe results for {sel.describe()}",
+            hint="`bench records --kind wipe.result` lists what the store holds",
+        )
     key = signmod.load_or_create_key(station.config)
     register_public_key(station)
     envelopes = [issue(station, r, key) for r in results]

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, cast
 
 from bench import __version__
 from bench.errors import CertificateError
@@ -191,12 +192,14 @@ class CertificatePDF:
         if "\n" not in text and pdf.get_string_width(text) < width - 2:
             lines = [text]  # the common case: skip the (slow) line breaker
         else:
-            lines = pdf.multi_cell(width, 4, text, dry_run=True, output=MethodReturnValue.LINES, align="L")
+            lines = cast(
+                list[str], pdf.multi_cell(width, 4, text, dry_run=True, output=MethodReturnValue.LINES, align="L")
+            )
         if len(lines) > max_lines:
             last = lines[max_lines - 1]
             while last and pdf.get_string_width(last + " …") > width - 1:
                 last = last[:-1]
-            lines = lines[: max_lines - 1] + [last + " …"]
+            lines = [*lines[: max_lines - 1], last + " …"]
         x = pdf.get_x()
         for line in lines:
             pdf.set_x(x)
@@ -220,22 +223,36 @@ class CertificatePDF:
         pdf.set_y(y + 10.5)
 
     # -- pages ------------------------------------------------------------------------------
+    def _page_top(self, cert: dict[str, Any], title: str, subtitle: str) -> str:
+        """A new page with the header and the certificate's number line; returns its uuid."""
+        uuid = str(cert.get("certificate_uuid", ""))
+        pdf = self.pdf
+        pdf.add_page()
+        self._header(title, subtitle, certificate_url(self.config.register_url, uuid))
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.set_text_color(*GREY)
+        pdf.cell(
+            0,
+            4,
+            f"Certificate no. {_t(uuid, 40)} · issued {_when(cert.get('issued_at'))} · "
+            f"station {_t(cert.get('station_id'), 40)}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1.5)
+        return uuid
+
     def add_certificate(self, envelope: dict[str, Any]) -> None:
         """One page for one signed certificate, with its signed JSON attached."""
         cert = envelope["certificate"]
         sig = envelope["signature"]
-        uuid = str(cert.get("certificate_uuid", ""))
+        uuid = self._page_top(
+            cert,
+            "Certificate of Media Sanitisation",
+            "NIST SP 800-88 Rev. 1 Appendix G and Rev. 2 §4.6 · sanitisation techniques named per IEEE 2883",
+        )
         pdf = self.pdf
-        pdf.add_page()
-        self._header("Certificate of Media Sanitisation",
-                     "NIST SP 800-88 Rev. 1 Appendix G and Rev. 2 §4.6 · sanitisation techniques named per IEEE 2883",
-                     certificate_url(self.config.register_url, uuid))
-        pdf.set_font("DejaVu", "", 7.5)
-        pdf.set_text_color(*GREY)
-        pdf.cell(0, 4, f"Certificate no. {_t(uuid, 40)} · issued {_when(cert.get('issued_at'))} · "
-                 f"station {_t(cert.get('station_id'), 40)}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-        pdf.ln(1.5)
         self._badge(str(cert.get("result")), str(cert.get("result_reason") or "; ".join(cert.get("warnings") or [])))
         m, s = cert.get("media", {}), cert.get("sanitisation", {})
         self._section("Media")
@@ -243,46 +260,85 @@ class CertificatePDF:
         self._kv("Model", m.get("model"), limit=120, max_lines=2)
         self._kv("Serial number", m.get("serial"), bold=True, limit=80, max_lines=2)
         self._kv("Asset number", m.get("asset_tag"), bold=True, limit=40)
+        if m.get("bay"):
+            self._kv("Wiped in bay", m.get("bay"), limit=40)
         self._kv("Media type", f"{_t(m.get('media_type'))}, {_t(m.get('transport'), 20)}")
         apparent, real = m.get("apparent_size_bytes"), m.get("real_size_bytes")
-        self._kv("Capacity (apparent / real)", _size(apparent) if apparent == real else f"{_size(apparent)} / {_size(real)}")
+        self._kv(
+            "Capacity (apparent / real)", _size(apparent) if apparent == real else f"{_size(apparent)} / {_size(real)}"
+        )
         self._kv("Source device", m.get("source_device"), limit=80)
         self._kv("Classification", m.get("classification"), limit=80)
-        self._kv("Donor / batch", f"{_t(cert.get('donor'), 80) or 'not recorded'} / {_t(cert.get('batch'), 60) or 'not recorded'}")
+        self._kv(
+            "Donor / batch",
+            f"{_t(cert.get('donor'), 80) or 'not recorded'} / {_t(cert.get('batch'), 60) or 'not recorded'}",
+        )
 
         self._section("Sanitisation")
         self._kv("Method type", s.get("method"), bold=True)
         self._kv("Technique (IEEE 2883)", ", ".join(s.get("techniques") or []) or "none completed", bold=True)
         steps = s.get("steps") or []
         details = "; ".join(
-            f"{_t(st.get('name'), 24)} ({_t(st.get('tool'), 16)}{', ' + _t(st.get('pattern'), 16) if st.get('pattern') else ''}): "
-            f"{_t(st.get('status'), 16)}" for st in steps[:8]) + (f"; … {len(steps) - 8} more" if len(steps) > 8 else "")
+            f"{_t(st.get('name'), 24)} ({_t(st.get('tool'), 16)}"
+            f"{', ' + _t(st.get('pattern'), 16) if st.get('pattern') else ''}): "
+            f"{_t(st.get('status'), 16)}"
+            for st in steps[:8]
+        ) + (f"; … {len(steps) - 8} more" if len(steps) > 8 else "")
         version = f" v{_t(s.get('profile_version'), 8)}" if s.get("profile_version") is not None else ""
-        self._kv("Method details", f"profile {_t(s.get('profile'), 40) or 'not recorded'}{version}: {details or 'no steps recorded'}",
-                 limit=400, max_lines=3)
+        self._kv(
+            "Method details",
+            f"profile {_t(s.get('profile'), 40) or 'not recorded'}{version}: {details or 'no steps recorded'}",
+            limit=400,
+            max_lines=3,
+        )
         tools = s.get("tools") or {}
         seen = [t for t in s.get("tools_seen_in_evidence") or [] if t not in tools]
-        self._kv("Tools and versions", ", ".join(f"{_t(k, 24)} {_t(v, 24)}" for k, v in list(tools.items())[:10])
-                 + (f"; also ran: {', '.join(_t(t, 24) for t in seen[:10])}" if seen else ""), limit=300, max_lines=2)
+        self._kv(
+            "Tools and versions",
+            ", ".join(f"{_t(k, 24)} {_t(v, 24)}" for k, v in list(tools.items())[:10])
+            + (f"; also ran: {', '.join(_t(t, 24) for t in seen[:10])}" if seen else ""),
+            limit=300,
+            max_lines=2,
+        )
         v = s.get("verification", {})
         phone = v.get("method") == "post-reset checks"
         cov = v.get("coverage_percent")
-        self._kv("Verification", "none recorded" if v.get("method") in (None, "none recorded") else f"{_t(v.get('method'))}" + (f", {cov:g}% coverage" if isinstance(cov, (int, float)) else "")
-                 + (f", {v.get('sections')} {'checks' if phone else 'sections'}" if v.get("sections") else "")
-                 + f", {v.get('mismatches') if v.get('mismatches') is not None else '?'} "
-                 + ("failed" if phone else "mismatches")
-                 + (f" (first at LBA {v.get('first_mismatch_lba')})" if v.get("first_mismatch_lba") is not None else "")
-                 + (f", {'checked' if phone else 'expected'} {_t(v.get('expected'), 60)}" if v.get("expected") else ""))
+        self._kv(
+            "Verification",
+            "none recorded"
+            if v.get("method") in (None, "none recorded")
+            else f"{_t(v.get('method'))}"
+            + (f", {cov:g}% coverage" if isinstance(cov, (int, float)) else "")
+            + (f", {v.get('sections')} {'checks' if phone else 'sections'}" if v.get("sections") else "")
+            + f", {v.get('mismatches') if v.get('mismatches') is not None else '?'} "
+            + ("failed" if phone else "mismatches")
+            + (f" (first at LBA {v.get('first_mismatch_lba')})" if v.get("first_mismatch_lba") is not None else "")
+            + (f", {'checked' if phone else 'expected'} {_t(v.get('expected'), 60)}" if v.get("expected") else ""),
+        )
         h = s.get("hpa_dco", {})
-        self._kv("HPA / DCO", _t(h.get("action"), 40) if h.get("action") in (None, "not recorded", "not applicable")
-                 else f"HPA {'found' if h.get('hpa_present') else 'not found'}, "
-                 f"DCO {'found' if h.get('dco_present') else 'not found'}; action: {_t(h.get('action'), 40)}")
+        self._kv(
+            "HPA / DCO",
+            _t(h.get("action"), 40)
+            if h.get("action") in (None, "not recorded", "not applicable")
+            else f"HPA {'found' if h.get('hpa_present') else 'not found'}, "
+            f"DCO {'found' if h.get('dco_present') else 'not found'}; action: {_t(h.get('action'), 40)}",
+        )
         self._kv("Bytes written / verified", f"{_size(s.get('bytes_written'))} / {_size(s.get('bytes_verified'))}")
         errs = s.get("errors", {})
-        self._kv("Errors", f"{errs.get('io_error_count', 0)} I/O errors" + (
-            f" at LBA {', '.join(str(x) for x in errs.get('io_error_lbas', [])[:8])}" if errs.get("io_error_lbas") else ""))
-        self._kv("Started / ended", f"{_when(s.get('started_at'))} → {_when(s.get('ended_at'))}"
-                 + (f" ({_duration(s.get('seconds'))})" if s.get("seconds") is not None else ""))
+        self._kv(
+            "Errors",
+            f"{errs.get('io_error_count', 0)} I/O errors"
+            + (
+                f" at LBA {', '.join(str(x) for x in errs.get('io_error_lbas', [])[:8])}"
+                if errs.get("io_error_lbas")
+                else ""
+            ),
+        )
+        self._kv(
+            "Started / ended",
+            f"{_when(s.get('started_at'))} → {_when(s.get('ended_at'))}"
+            + (f" ({_duration(s.get('seconds'))})" if s.get("seconds") is not None else ""),
+        )
         if cert.get("warnings"):
             self._kv("Warnings", "; ".join(_t(w, 100) for w in cert["warnings"][:4]), max_lines=2)
 
@@ -290,6 +346,8 @@ class CertificatePDF:
         d = cert.get("destination", {})
         self._kv("Destination", f"{_t(d.get('destination'), 40)}: {_t(d.get('detail'), 120)}", bold=True)
         self._kv("Health grade", cert.get("health_grade"))
+        if cert.get("speed_profile"):
+            self._speed_chart(cert["speed_profile"])
 
         p = cert.get("person", {})
         self._section("Performed by")
@@ -307,8 +365,11 @@ class CertificatePDF:
             self._kv("Supervisor", "not yet validated in bench: sign below")
             y = pdf.get_y() + 7
             pdf.set_draw_color(*GREY)
-            for x0, label in ((MARGIN + LABEL_W, "Name and title"), (MARGIN + LABEL_W + 55, "Signature"),
-                              (MARGIN + LABEL_W + 105, "Date")):
+            for x0, label in (
+                (MARGIN + LABEL_W, "Name and title"),
+                (MARGIN + LABEL_W + 55, "Signature"),
+                (MARGIN + LABEL_W + 105, "Date"),
+            ):
                 pdf.line(x0, y, x0 + 45 if label != "Date" else x0 + 27, y)
                 pdf.set_xy(x0, y + 0.5)
                 pdf.set_font("DejaVu", "", 6.5)
@@ -318,8 +379,49 @@ class CertificatePDF:
         self._integrity(cert, sig)
         self._footer(f"Certificate {uuid}")
         data = json.dumps(envelope, ensure_ascii=False, indent=2).encode()
-        pdf.embed_file(bytes=data, basename=attachment_name(uuid), mime_type="application/json",
-                       desc="Signed certificate (verify with: bench certs verify THIS.pdf)", compress=False)
+        pdf.embed_file(
+            bytes=data,
+            basename=attachment_name(uuid),
+            mime_type="application/json",
+            desc="Signed certificate (verify with: bench certs verify THIS.pdf)",
+            compress=False,
+        )
+
+    def _speed_chart(self, prof: dict[str, Any]) -> None:
+        """Write and read throughput per zone as two small bar rows (left = LBA 0), slow regions named."""
+        pdf = self.pdf
+        rows = [(k, prof[f"{k}_mbps"]) for k in ("write", "read") if isinstance(prof.get(f"{k}_mbps"), list)]
+        if not rows:
+            return
+        y = pdf.get_y()
+        pdf.set_font("DejaVu", "", 7.8)
+        pdf.set_text_color(*GREY)
+        pdf.set_xy(MARGIN + 1, y)
+        pdf.cell(LABEL_W - 1, 4, "Speed profile")
+        width, height = PAGE_W - 2 * MARGIN - LABEL_W - 34, 5.0
+        for kind, rates in rows:
+            values = [float(r) for r in rates if isinstance(r, (int, float))] or [0.0]
+            top = max(values) or 1.0
+            x0 = MARGIN + LABEL_W
+            pdf.set_font("DejaVu", "", 6.5)
+            pdf.set_text_color(*GREY)
+            pdf.set_xy(x0, y)
+            pdf.cell(9, height, kind)
+            bar = width / len(values)
+            pdf.set_draw_color(*RULE)
+            pdf.rect(x0 + 9, y, width, height)
+            for i, v in enumerate(values):
+                h = max(0.15, height * v / top)
+                pdf.set_fill_color(*(NAVY if v * 4 > top else (176, 40, 40)))
+                pdf.rect(x0 + 9 + i * bar, y + height - h, max(bar - 0.05, 0.05), h, style="F")
+            pdf.set_xy(x0 + 10 + width, y)
+            pdf.cell(24, height, f"median {float(prof.get(f'{kind}_median_mbps') or 0):.0f} MB/s")
+            y += height + 1
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_y(y)
+        findings = [str(f) for f in prof.get("findings") or []]
+        if findings:
+            self._kv("Slow zones", "; ".join(_t(f, 140) for f in findings[:3]), max_lines=2)
 
     def _integrity(self, cert: dict[str, Any], sig: dict[str, Any]) -> None:
         pdf = self.pdf
@@ -340,11 +442,15 @@ class CertificatePDF:
         ]
         covers = cert.get("covers") or []
         for c in covers[:7]:
-            lines.append(f"covers {_t(c.get('kind'), 20):<20} {_t(c.get('uuid'), 36)} sha256:{_t(c.get('hash'), 64)[:32]}…")
+            lines.append(
+                f"covers {_t(c.get('kind'), 20):<20} {_t(c.get('uuid'), 36)} sha256:{_t(c.get('hash'), 64)[:32]}…"
+            )
         if len(covers) > 7:
             lines.append(f"… and {len(covers) - 7} more records (all listed in the attached JSON)")
-        lines.append(f"The signed JSON is attached to this PDF ({attachment_name(str(cert.get('certificate_uuid')))}); "
-                     "check it with: bench certs verify FILE.pdf")
+        lines.append(
+            f"The signed JSON is attached to this PDF ({attachment_name(str(cert.get('certificate_uuid')))}); "
+            "check it with: bench certs verify FILE.pdf"
+        )
         for line in lines:
             pdf.cell(0, 2.6, line, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
@@ -366,37 +472,63 @@ class CertificatePDF:
         certs = [e["certificate"] for e in envelopes]
         pdf = self.pdf
         pdf.add_page()
-        self._header("Data Sanitisation Report", "NIST SP 800-88 media sanitisation · one signed certificate per "
-                     "device follows", None)
+        self._header(
+            "Data Sanitisation Report",
+            "NIST SP 800-88 media sanitisation · one signed certificate per device follows",
+            None,
+        )
         donors = sorted({_t(c.get("donor"), 80) for c in certs if c.get("donor")})
         batches = sorted({_t(c.get("batch"), 60) for c in certs if c.get("batch")})
-        starts = sorted(str(c.get("sanitisation", {}).get("started_at") or "") for c in certs if c.get("sanitisation", {}).get("started_at"))
-        ends = sorted(str(c.get("sanitisation", {}).get("ended_at") or "") for c in certs if c.get("sanitisation", {}).get("ended_at"))
+        starts = sorted(
+            str(c.get("sanitisation", {}).get("started_at") or "")
+            for c in certs
+            if c.get("sanitisation", {}).get("started_at")
+        )
+        ends = sorted(
+            str(c.get("sanitisation", {}).get("ended_at") or "")
+            for c in certs
+            if c.get("sanitisation", {}).get("ended_at")
+        )
         self._section("Summary")
         self._kv("Donor", ", ".join(donors[:5]) + (" …" if len(donors) > 5 else "") or "not recorded", bold=True)
-        self._kv("Batch reference", ", ".join(batches[:5]) + (" …" if len(batches) > 5 else "") or "not recorded", bold=True)
+        self._kv(
+            "Batch reference", ", ".join(batches[:5]) + (" …" if len(batches) > 5 else "") or "not recorded", bold=True
+        )
         self._kv("Selection", title_ref)
         self._kv("Period", f"{_when(starts[0]) if starts else 'n/a'} → {_when(ends[-1]) if ends else 'n/a'}")
         self._kv("Devices", str(len(certs)), bold=True)
-        self._kv("Report generated", _when(datetime.now(timezone.utc).isoformat()))
+        self._kv("Report generated", _when(datetime.now(UTC).isoformat()))
 
         by_result = Counter(str(c.get("result")) for c in certs)
         self._section("Results")
         for key in ("passed", "passed_with_warnings", "failed", "aborted"):
-            self._kv(RESULT_STYLE[key][0].split(":")[0].capitalize(), str(by_result.get(key, 0)),
-                     bold=key in ("failed", "aborted") and by_result.get(key, 0) > 0)
-        self._kv("Note", "Failed and aborted devices were NOT sanitised: they are listed as such and must be "
-                 "re-wiped or destroyed before release.", max_lines=2)
-        by_method = Counter(f"{c.get('sanitisation', {}).get('method')} · "
-                            f"{', '.join(c.get('sanitisation', {}).get('techniques') or []) or 'no technique completed'}"
-                            for c in certs)
+            self._kv(
+                RESULT_STYLE[key][0].split(":")[0].capitalize(),
+                str(by_result.get(key, 0)),
+                bold=key in ("failed", "aborted") and by_result.get(key, 0) > 0,
+            )
+        self._kv(
+            "Note",
+            "Failed and aborted devices were NOT sanitised: they are listed as such and must be "
+            "re-wiped or destroyed before release.",
+            max_lines=2,
+        )
+        by_method = Counter(
+            f"{c.get('sanitisation', {}).get('method')} · "
+            f"{', '.join(c.get('sanitisation', {}).get('techniques') or []) or 'no technique completed'}"
+            for c in certs
+        )
         self._section("By method")
         for method, n in by_method.most_common(6):
             self._kv(f"{n} device{'s' if n != 1 else ''}", method, limit=120)
         dest = Counter(str(c.get("destination", {}).get("destination")) for c in certs)
         self._section("Where the devices go")
         reused = dest.get("external reuse", 0) + dest.get("internal reuse", 0)
-        self._kv("Reused", f"{reused} (external {dest.get('external reuse', 0)}, internal {dest.get('internal reuse', 0)})", bold=True)
+        self._kv(
+            "Reused",
+            f"{reused} (external {dest.get('external reuse', 0)}, internal {dest.get('internal reuse', 0)})",
+            bold=True,
+        )
         self._kv("Recycled", str(dest.get("recycling", 0)))
         self._kv("Other / held back", str(dest.get("other", 0) + dest.get("manufacturer", 0)))
 
@@ -405,14 +537,25 @@ class CertificatePDF:
         total = sum(r.kgco2e for r in rows)
         for r in rows:
             self._kv(r.category, f"{r.devices} × ≈ {r.kgco2e / r.devices:.1f} = {r.kgco2e:,.1f} kgCO2e", limit=120)
-        self._kv("Total (estimate)", f"≈ {total:,.0f} kgCO2e of manufacturing emissions embodied in devices kept in use",
-                 bold=True)
+        self._kv(
+            "Total (estimate)",
+            f"≈ {total:,.0f} kgCO2e of manufacturing emissions embodied in devices kept in use",
+            bold=True,
+        )
         if unknown:
             self._kv("Not estimated", ", ".join(_t(u, 20) for u in unknown) + " (no factor in the table)")
-        self._kv("Factors", f"{_t(carbon_table.get('source'), 200)}; table version {_t(carbon_table.get('version'), 40)}",
-                 limit=300, max_lines=3)
-        self._kv("Caveat", "An estimate of embodied (manufacturing) emissions from category medians, not a "
-                 "measurement and never a carbon offset.", max_lines=2)
+        self._kv(
+            "Factors",
+            f"{_t(carbon_table.get('source'), 200)}; table version {_t(carbon_table.get('version'), 40)}",
+            limit=300,
+            max_lines=3,
+        )
+        self._kv(
+            "Caveat",
+            "An estimate of embodied (manufacturing) emissions from category medians, not a "
+            "measurement and never a carbon offset.",
+            max_lines=2,
+        )
         self._footer(f"Report {title_ref}")
         self._register(envelopes)
 
@@ -423,20 +566,29 @@ class CertificatePDF:
         per_page = 52
         for start in range(0, len(envelopes), per_page):
             pdf.add_page()
-            self._header("Devices in this report", f"devices {start + 1}–{min(start + per_page, len(envelopes))} "
-                         f"of {len(envelopes)}; each has its own certificate page after this list", None)
+            self._header(
+                "Devices in this report",
+                f"devices {start + 1}–{min(start + per_page, len(envelopes))} "
+                f"of {len(envelopes)}; each has its own certificate page after this list",
+                None,
+            )
             pdf.set_font("DejaVu", "B", 7.5)
             pdf.set_fill_color(*SHADE)
             for name, w in cols:
                 pdf.cell(w, 5, " " + name, fill=True)
             pdf.ln(5)
             pdf.set_font("DejaVu", "", 7.2)
-            for env in envelopes[start:start + per_page]:
+            for env in envelopes[start : start + per_page]:
                 c = env["certificate"]
                 m = c.get("media", {})
-                values = (m.get("asset_tag"), m.get("serial"), m.get("model"),
-                          f"{c.get('sanitisation', {}).get('method')}", RESULT_STYLE.get(str(c.get("result")), ("?",))[0].split(":")[0])
-                for (name, w), val in zip(cols, values):
+                values = (
+                    m.get("asset_tag"),
+                    m.get("serial"),
+                    m.get("model"),
+                    f"{c.get('sanitisation', {}).get('method')}",
+                    RESULT_STYLE.get(str(c.get("result")), ("?",))[0].split(":")[0],
+                )
+                for (_name, w), val in zip(cols, values, strict=True):
                     text = _t(val, 60)
                     while text and pdf.get_string_width(" " + text) > w - 1:
                         text = text[:-2] + "…"
@@ -454,8 +606,9 @@ def certificate_pdf(config: Any, envelope: dict[str, Any]) -> bytes:
     return doc.output()
 
 
-def batch_pdf(config: Any, envelopes: Iterable[dict[str, Any]], *, title_ref: str,
-              carbon_table: dict[str, Any] | None = None) -> bytes:
+def batch_pdf(
+    config: Any, envelopes: Iterable[dict[str, Any]], *, title_ref: str, carbon_table: dict[str, Any] | None = None
+) -> bytes:
     from bench.certs import carbon
 
     envelopes = list(envelopes)

@@ -5,15 +5,28 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.health.check import HealthReport
+    from bench.health.grade import Thresholds
+    from bench.health.selftest import SelfTestStatus
+    from bench.model import Device
+    from bench.station import Station
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("device", nargs="?", help="drive to read, e.g. /dev/sdb or /dev/nvme0n1")
-    parser.add_argument("--smartctl-json", metavar="FILE",
-                        help="grade a captured `smartctl --json -x` output instead of a drive")
+    parser.add_argument(
+        "--smartctl-json", metavar="FILE", help="grade a captured `smartctl --json -x` output instead of a drive"
+    )
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
-    parser.add_argument("-d", "--device-type", metavar="TYPE",
-                        help="smartctl -d type (sat, nvme, scsi, sntjmicron, ...); default: from the transport")
+    parser.add_argument(
+        "-d",
+        "--device-type",
+        metavar="TYPE",
+        help="smartctl -d type (sat, nvme, scsi, sntjmicron, ...); default: from the transport",
+    )
     parser.add_argument("--self-test", choices=("short", "long"), help="run a SMART self-test, then grade")
     parser.add_argument("--abort-self-test", action="store_true", help="abort a running self-test")
     parser.add_argument("--no-record", action="store_true", help="do not store the result (device mode)")
@@ -31,7 +44,7 @@ def _thresholds_path(config_path: str | None) -> str:
         return ""
 
 
-def _print_report(report, as_json: bool) -> None:
+def _print_report(report: HealthReport, as_json: bool) -> None:
     from bench.health.check import report_json
     from bench.model import clean_text
 
@@ -42,8 +55,10 @@ def _print_report(report, as_json: bool) -> None:
     if h is not None:
         ident = h.identity
         via = f" via -d {ident.device_type}" if ident.device_type else ""
-        print(f"{clean_text(report.devnode, 40) or '-'}  {clean_text(ident.model, 40)}  "
-              f"SN {clean_text(ident.serial, 40) or '?'}  ({ident.protocol or '?'}{via})")
+        print(
+            f"{clean_text(report.devnode, 40) or '-'}  {clean_text(ident.model, 40)}  "
+            f"SN {clean_text(ident.serial, 40) or '?'}  ({ident.protocol or '?'}{via})"
+        )
     else:
         print(f"{clean_text(report.devnode, 40)}")
     print(f"grade: {a.grade.upper()}  (confidence {a.confidence})")
@@ -62,19 +77,21 @@ def _print_report(report, as_json: bool) -> None:
         if h.temperature_c is not None:
             facts.append(f"{h.temperature_c} °C")
         bits = ", ".join(h.exit_status.bits)
-        facts.append(f"smartctl {h.smartctl_version or '?'} exit {h.exit_status.value}" + (f" ({bits})" if bits else ""))
+        facts.append(
+            f"smartctl {h.smartctl_version or '?'} exit {h.exit_status.value}" + (f" ({bits})" if bits else "")
+        )
         print(" · ".join(facts))
     if report.record_uuid:
         print(f"recorded: health.result {report.record_uuid}")
 
 
-def _self_test(args, station, device, thresholds) -> int:
+def _self_test(args: argparse.Namespace, station: Station, device: Device, thresholds: Thresholds) -> int:
     import sys
 
     from bench.health import selftest
     from bench.health.check import check_device
 
-    def progress(status) -> None:
+    def progress(status: SelfTestStatus) -> None:
         if sys.stderr.isatty():
             left = f"{status.remaining_percent}% remaining" if status.remaining_percent is not None else "running"
             print(f"\rself-test {args.self_test}: {left}   ", end="", file=sys.stderr, flush=True)
@@ -87,14 +104,26 @@ def _self_test(args, station, device, thresholds) -> int:
     if read.health is None:
         raise DeviceError(f"cannot run a self-test on {args.device}: {read.no_smart_reason}")
     print(f"self-test {args.self_test} on {args.device} (Ctrl-C aborts it)", file=sys.stderr)
-    result = selftest.run_selftest(args.device, args.self_test, device_type=read.device_type,
-                                   store=None if args.no_record else station.store,
-                                   device_id=device.device_id if device else None, on_progress=progress)
+    result = selftest.run_selftest(
+        args.device,
+        args.self_test,
+        device_type=read.device_type,
+        store=None if args.no_record else station.store,
+        device_id=device.device_id if device else None,
+        on_progress=progress,
+    )
     print(file=sys.stderr)
-    print(f"self-test {result.type}: {result.result.upper()}: {result.status}"
-          + (f" (failing LBA {result.failing_lba})" if result.failing_lba is not None else ""))
-    report = check_device(args.device, device=device, device_type=read.device_type, thresholds=thresholds,
-                          store=None if args.no_record else station.store)
+    print(
+        f"self-test {result.type}: {result.result.upper()}: {result.status}"
+        + (f" (failing LBA {result.failing_lba})" if result.failing_lba is not None else "")
+    )
+    report = check_device(
+        args.device,
+        device=device,
+        device_type=read.device_type,
+        thresholds=thresholds,
+        store=None if args.no_record else station.store,
+    )
     _print_report(report, args.json)
     return 0 if result.result == "passed" else 1
 
@@ -141,7 +170,12 @@ def run(args: argparse.Namespace) -> int:
             return 0 if ok else 1
         if args.self_test:
             return _self_test(args, station, device, thresholds)
-        report = check_device(args.device, device=device, device_type=args.device_type, thresholds=thresholds,
-                              store=None if args.no_record else station.store)
+        report = check_device(
+            args.device,
+            device=device,
+            device_type=args.device_type,
+            thresholds=thresholds,
+            store=None if args.no_record else station.store,
+        )
         _print_report(report, args.json)
     return 0

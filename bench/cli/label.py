@@ -46,8 +46,10 @@ def _report(outcome) -> int:  # type: ignore[no-untyped-def]
     tag = clean_text(job.asset_tag, 40)
     if outcome.printed:
         where = outcome.preview or clean_text(outcome.record.payload.get("printer", job.printer), 80)
-        print(f"printed {tag} (job {job.id}, {job.copies} cop{'y' if job.copies == 1 else 'ies'}) -> {where} "
-              f"in {outcome.seconds:.2f} s")
+        print(
+            f"printed {tag} (job {job.id}, {job.copies} cop{'y' if job.copies == 1 else 'ies'}) -> {where} "
+            f"in {outcome.seconds:.2f} s"
+        )
         return 0
     state = "queued" if job.state == "queued" else "failed"
     print(f"{state}: {tag} (job {job.id}): {clean_text(outcome.error, 300)}")
@@ -67,11 +69,20 @@ def run(args: argparse.Namespace) -> int:
 
     with open_station(args.config) as station:
         if args.action == "print":
-            return _report(queue.print_label(station, asset_tag=args.asset, record_uuid=args.record,
-                                             template=args.template, printer=args.printer, copies=args.copies))
+            return _report(
+                queue.print_label(
+                    station,
+                    asset_tag=args.asset,
+                    record_uuid=args.record,
+                    template=args.template,
+                    printer=args.printer,
+                    copies=args.copies,
+                )
+            )
         if args.action == "preview":
-            path, lay = queue.preview_label(station, args.out, asset_tag=args.asset, record_uuid=args.record,
-                                            template=args.template)
+            path, lay = queue.preview_label(
+                station, args.out, asset_tag=args.asset, record_uuid=args.record, template=args.template
+            )
             for warning in lay.warnings:
                 print(f"warning: {warning}")
             print(f"wrote {path}")
@@ -94,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
             failed = queue.jobs(station.store, state="failed")
             print(f"queue: {len(waiting)} waiting, {len(failed)} failed")
             for job in waiting + failed:
-                print(f"  job {job.id} {job.state:<7} {clean_text(job.asset_tag, 24):<24} {job.template:<8} "
-                      f"tries {job.attempts}  {clean_text(job.last_error, 80)}")
+                print(
+                    f"  job {job.id} {job.state:<7} {clean_text(job.asset_tag, 24):<24} {job.template:<8} "
+                    f"tries {job.attempts}  {clean_text(job.last_error, 80)}"
+                )
             return 0 if st.ready else 1
     return 2

@@ -6,7 +6,8 @@ import argparse
 import importlib
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
+from types import ModuleType
 
 from bench import __version__
 
@@ -15,16 +16,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "tui": ("bench.cli.tui", "start the bench screen (the default)"),
     "devices": ("bench.cli.devices", "list drives and phones, or --watch them come and go"),
     "wipe": ("bench.cli.wipe", "wipe and verify devices with a profile (or --plan to preview)"),
+    "bays": ("bench.cli.bays", "name the drive bays (learn them by plugging a drive into each) and list them"),
     "health": ("bench.cli.health", "read SMART health and grade a drive"),
     "phone": ("bench.cli.phone", "phone facts, checks and the assisted reset workflow"),
     "label": ("bench.cli.label", "print or preview asset labels"),
     "records": ("bench.cli.records", "list records in the local store"),
     "db": ("bench.cli.db", "check the local record store (verify)"),
     "sync": ("bench.cli.sync", "send records to the central register"),
+    "host": ("bench.cli.host", "the donated computer or phone: link drives, show, grade"),
+    "batch": ("bench.cli.batch", "donor batches: import a manifest (CSV/XLSX), reconcile its status"),
+    "asset": ("bench.cli.asset", "an asset's timeline and custody events"),
     "certs": ("bench.cli.certs", "export and verify signed wipe certificates"),
     "register": ("bench.cli.register", "run the central register service and manage its tokens"),
     "doctor": ("bench.cli.doctor", "check this bench PC: tools, permissions, printer, register, disks"),
     "install": ("bench.cli.install", "install bench on this PC: packages, units, udev rules, config"),
+    "live": ("bench.cli.live", "build the boot stick that wipes a whole computer (`live build`)"),
+    "import": ("bench.cli.importcmd", "import a live stick's records (its data partition, device or image)"),
 }
 
 
@@ -43,8 +50,12 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", metavar="PATH", default=os.environ.get("BENCH_CONFIG"),
-                        help="config file (default: $BENCH_CONFIG or /etc/bench/config.toml)")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=os.environ.get("BENCH_CONFIG"),
+        help="config file (default: $BENCH_CONFIG or /etc/bench/config.toml)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     while i < len(argv):
         word = argv[i]
         if word == "--config" and i + 1 < len(argv):
-            pre += argv[i:i + 2]
+            pre += argv[i : i + 2]
             i += 2
             continue
         if word.startswith("--config="):
@@ -63,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             i += 1
             continue
         if not word.startswith("-"):
-            command, rest = word, argv[i + 1:]
+            command, rest = word, argv[i + 1 :]
             break
         pre.append(word)
         i += 1
@@ -79,10 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_common(parser)
     module.add_arguments(parser)
     args = parser.parse_args(pre + rest)
-    return _run(module, args)
+    if command == "tui":  # the TUI draws with escape sequences of its own; its widgets clean their text
+        return _run(module, args)
+    from bench.cli.output import terminal_safe_output
+
+    with terminal_safe_output():
+        return _run(module, args)
 
 
-def _run(module, args: argparse.Namespace) -> int:
+def _run(module: ModuleType, args: argparse.Namespace) -> int:
     from bench.errors import BenchError
 
     try:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.phones.model import Phone
+    from bench.station import Station
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +31,10 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps([p.to_dict() for p in phones], indent=2))
         for p in phones if not args.json else []:
-            print(f"{p.platform:<8} {p.handle:<26} {p.state:<12} {p.manufacturer} {p.model} {p.serial}"
-                  + (f"\n  -> {p.instruction}" if p.instruction else ""))
+            print(
+                f"{p.platform:<8} {p.handle:<26} {p.state:<12} {p.manufacturer} {p.model} {p.serial}"
+                + (f"\n  -> {p.instruction}" if p.instruction else "")
+            )
         if not phones and not args.json:
             print("no phones")
         return 0
@@ -42,14 +49,17 @@ def run(args: argparse.Namespace) -> int:
     return _reset(args, phone, open_station(args.config))
 
 
-def _reset(args: argparse.Namespace, phone, station) -> int:
+def _reset(args: argparse.Namespace, phone: Phone, station: Station) -> int:
     import time
 
+    from bench.errors import BenchError
     from bench.phones.detect import find
     from bench.phones.workflow import PhoneReset
 
     reset = PhoneReset(station, phone)
-    print(f"{phone.manufacturer} {phone.model}  serial {phone.serial}  ({reset.method['method']}: {reset.method['why']})")
+    print(
+        f"{phone.manufacturer} {phone.model}  serial {phone.serial}  ({reset.method['method']}: {reset.method['why']})"
+    )
     reset.start(donor=args.donor, batch=args.batch)
     try:
         for step in reset.steps:
@@ -63,11 +73,13 @@ def _reset(args: argparse.Namespace, phone, station) -> int:
             if after is not None and after.reachable:  # an erased iPhone comes back untrusted
                 break
             time.sleep(2)
-        if after is None:
-            record = reset.abort("the phone did not come back after the reset")
-        else:
-            record = reset.finish(after)
+        record = reset.abort("the phone did not come back after the reset") if after is None else reset.finish(after)
     except (KeyboardInterrupt, EOFError):
         record = reset.abort("cancelled by the technician")
-    print(f"\nresult: {record.payload['result']}" + (f" ({record.payload['reason']})" if record.payload.get('reason') else ""))
+    except BenchError as exc:  # e.g. the phone was pulled before bench could reboot it: recorded, never left open
+        record = reset.abort(exc.message)
+    print(
+        f"\nresult: {record.payload['result']}"
+        + (f" ({record.payload['reason']})" if record.payload.get("reason") else "")
+    )
     return 0 if record.payload["result"] == "passed" else 1

@@ -25,8 +25,10 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(rec.to_dict(), ensure_ascii=False))
             else:
                 summary = rec.payload.get("result") or rec.payload.get("grade") or rec.payload.get("asset_tag") or ""
-                print(f"{rec.created_at[:19]}  {rec.kind:<18} {rec.sync_state:<8} {rec.uuid}  "
-                      f"{clean_text(rec.device_id or '-', 20):<20} {clean_text(summary, 40)}")
+                print(
+                    f"{rec.created_at[:19]}  {rec.kind:<18} {rec.sync_state:<8} {rec.uuid}  "
+                    f"{clean_text(rec.device_id or '-', 20):<20} {clean_text(summary, 40)}"
+                )
         if not records and not args.json:
             print("no records")
     return 0

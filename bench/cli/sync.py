@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--once", action="store_true", help="one pass, then exit (default: keep syncing every "
-                                                            "sync.interval_seconds, as the systemd service does)")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="one pass, then exit (default: keep syncing every sync.interval_seconds, as the systemd service does)",
+    )
     parser.add_argument("--status", action="store_true", help="show queued / rejected / last success / last error")
-    parser.add_argument("--retry-rejected", nargs="?", const="ALL", metavar="UUID",
-                        help="queue rejected records again (all, or one uuid) and sync once")
+    parser.add_argument(
+        "--retry-rejected",
+        nargs="?",
+        const="ALL",
+        metavar="UUID",
+        help="queue rejected records again (all, or one uuid) and sync once",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON (one object per pass)")
 
 
-def _print_status(st: dict, as_json: bool) -> None:
+def _print_status(st: dict[str, Any], as_json: bool) -> None:
     if as_json:
         import json
 

@@ -9,6 +9,11 @@ the warnings are printed).
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bench.model import Device
+    from bench.wipe.plan import WipePlan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,15 +28,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
-def _confirm(device, plan) -> bool:
+def _confirm(device: Device, plan: WipePlan) -> bool:
     import sys
 
     from bench.model import clean_text, confirm_code, confirm_code_source, human_size
 
     serial = clean_text(device.serial, 64)
-    print(f"\nAbout to {'check' if plan.method == 'verify' else 'ERASE'} {device.devnode}: "
-          f"{clean_text(device.vendor, 32)} {clean_text(device.model, 64)}, serial {serial or '(none)'}, "
-          f"{human_size(device.size_bytes)}, profile {plan.profile} ({plan.method})", file=sys.stderr)
+    print(
+        f"\nAbout to {'check' if plan.method == 'verify' else 'ERASE'} {device.devnode}: "
+        f"{clean_text(device.vendor, 32)} {clean_text(device.model, 64)}, serial {serial or '(none)'}, "
+        f"{human_size(device.size_bytes)}, profile {plan.profile} ({plan.method})",
+        file=sys.stderr,
+    )
     want = confirm_code(device)
     prompt = f"Type the last 4 characters of the {confirm_code_source(device)} ({'*' * len(want)}) to continue: "
     try:
@@ -64,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from bench.station import open_station
     from bench.wipe import profiles as profilesmod
     from bench.wipe.engine import Engine
-    from bench.wipe.result import WipeFinished, WipeProgress
+    from bench.wipe.result import NOT_RECORDED, WipeFinished, WipeProgress
 
     if args.list_profiles:
         for p in profilesmod.list_profiles():
@@ -81,6 +89,10 @@ def run(args: argparse.Namespace) -> int:
         profile = args.profile or cfg.wipe.default_profile
         engine = Engine(station, max_parallel=cfg.wipe.max_parallel)
         failures = 0
+        if not args.plan:
+            from bench.sync.prefix import check_asset_prefix
+
+            check_asset_prefix(station)  # refuse before any record when another station uses our prefix
         if args.plan:
             for node in args.devices:
                 try:
@@ -135,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         lock = threading.Lock()
         last: dict[str, float] = {}
 
-        def on_event(event) -> None:
+        def on_event(event: WipeProgress | WipeFinished) -> None:
             import time
 
             with lock:
@@ -147,14 +159,17 @@ def run(args: argparse.Namespace) -> int:
                     last[key] = now
                     pct = f"{100 * event.bytes_done / event.bytes_total:5.1f}%" if event.bytes_total else "  ... "
                     eta = f" eta {event.eta_seconds:.0f}s" if event.eta_seconds else ""
-                    print(f"{event.devnode}: {event.phase:<24} {pct} {event.throughput_bps / 1e6:7.1f} MB/s{eta}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"{event.devnode}: {event.phase:<24} {pct} {event.throughput_bps / 1e6:7.1f} MB/s{eta}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 elif isinstance(event, WipeFinished) and not args.quiet:
                     print(f"{event.devnode}: {event.result} {event.reason}", file=sys.stderr, flush=True)
 
         engine.subscribe(on_event)
         jobs = []
-        for device, plan in ready:
+        for device, _plan in ready:
             try:
                 jobs.append(engine.start(device, profile, donor=args.donor, batch=args.batch))
             except BenchError as exc:
@@ -169,13 +184,24 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
         for o in outcomes:
             if args.json:
-                print(json.dumps({"devnode": o.devnode, "job_id": o.job_id, "result": o.result, "reason": o.reason,
-                                  "record_uuid": o.record_uuid, "warnings": o.payload.get("warnings", []),
-                                  "verification": o.payload.get("verification")}))
+                print(
+                    json.dumps(
+                        {
+                            "devnode": o.devnode,
+                            "job_id": o.job_id,
+                            "result": o.result,
+                            "reason": o.reason,
+                            "record_uuid": o.record_uuid,
+                            "warnings": o.payload.get("warnings", []),
+                            "verification": o.payload.get("verification"),
+                        }
+                    )
+                )
             else:
                 warn = "".join(f"\n    warning: {clean_text(w, 200)}" for w in o.payload.get("warnings", []))
-                print(f"{o.devnode}: {o.result.upper()}{' - ' + clean_text(o.reason, 300) if o.reason else ''}"
-                      f"  (record {o.record_uuid}){warn}")
+                shown = "NOT RECORDED" if o.result == NOT_RECORDED else o.result.upper()
+                record = f"record {o.record_uuid}" if o.record_uuid else "no record"
+                print(f"{o.devnode}: {shown}{' - ' + clean_text(o.reason, 400) if o.reason else ''}  ({record}){warn}")
             if not o.passed:
                 failures += 1
         return 1 if failures else 0

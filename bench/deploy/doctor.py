@@ -6,8 +6,9 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
 
 from bench.errors import BenchError
 from bench.tools import runner
@@ -40,9 +41,15 @@ def check_tools() -> list[Check]:
     out = []
     for program, argv, why in TOOLS:
         if runner.which(program) is None:
-            out.append(Check(f"tool {program}", False, f"not installed (needed for {why})",
-                             f"apt-get install {runner.debian_package(program)}",
-                             "warning" if program in ("adb", "ideviceinfo") else "error"))
+            out.append(
+                Check(
+                    f"tool {program}",
+                    False,
+                    f"not installed (needed for {why})",
+                    f"apt-get install {runner.debian_package(program)}",
+                    "warning" if program in ("adb", "ideviceinfo") else "error",
+                )
+            )
             continue
         done = runner.run(argv, timeout=10)
         text = (done.stdout + done.stderr).strip().splitlines()
@@ -54,8 +61,12 @@ def check_tools() -> list[Check]:
 def check_privileges() -> Check:
     if os.geteuid() == 0:
         return Check("privileges", True, "running as root: raw device access available")
-    return Check("privileges", False, "not root: bench cannot open drives or send ATA/NVMe commands",
-                 "run bench as root (the bench.service unit does)")
+    return Check(
+        "privileges",
+        False,
+        "not root: bench cannot open drives or send ATA/NVMe commands",
+        "run bench as root (the bench.service unit does)",
+    )
 
 
 def check_data_dir(config: Any) -> list[Check]:
@@ -68,13 +79,26 @@ def check_data_dir(config: Any) -> list[Check]:
         probe.unlink()
         out.append(Check("data dir", True, f"{data} is writable"))
     except OSError as exc:
-        out.append(Check("data dir", False, f"{data} is not writable: {exc.strerror}",
-                         "fix data_dir in the config, its permissions or its mount"))
+        out.append(
+            Check(
+                "data dir",
+                False,
+                f"{data} is not writable: {exc.strerror}",
+                "fix data_dir in the config, its permissions or its mount",
+            )
+        )
         return out
     free = shutil.disk_usage(data).free
     ok = free >= 512 * 1024 * 1024
-    out.append(Check("data disk space", ok, f"{free // (1024 * 1024)} MiB free on the data disk",
-                     "" if ok else "free space: below 64 MiB bench stops starting new work", "warning"))
+    out.append(
+        Check(
+            "data disk space",
+            ok,
+            f"{free // (1024 * 1024)} MiB free on the data disk",
+            "" if ok else "free space: below 64 MiB bench stops starting new work",
+            "warning",
+        )
+    )
     return out
 
 
@@ -93,8 +117,13 @@ def check_key(config: Any) -> Check:
 
     path = key_path(config)
     if not path.exists():
-        return Check("station key", False, f"no signing key at {path}", "run `bench install` (or any export creates it)",
-                     "warning")
+        return Check(
+            "station key",
+            False,
+            f"no signing key at {path}",
+            "run `bench install` (or any export creates it)",
+            "warning",
+        )
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         return Check("station key", False, f"{path} is readable by others (mode {mode:o})", f"chmod 600 {path}")
@@ -110,27 +139,44 @@ def check_printer(config: Any) -> Check:
         return Check("printer", False, exc.message, exc.hint)
     if st.ready:
         return Check("printer", True, f"{config.printer}: {st.summary()}")
-    return Check("printer", False, f"{config.printer}: {st.summary()}",
-                 "check the printer's power, cable or network, and its paper; labels wait in the queue meanwhile",
-                 "warning")
+    return Check(
+        "printer",
+        False,
+        f"{config.printer}: {st.summary()}",
+        "check the printer's power, cable or network, and its paper; labels wait in the queue meanwhile",
+        "warning",
+    )
 
 
 def check_register(config: Any) -> Check:
     if not config.register_url:
-        return Check("register", True, "offline mode (no register_url): records stay local until one is set",
-                     severity="warning")
+        return Check(
+            "register", True, "offline mode (no register_url): records stay local until one is set", severity="warning"
+        )
     import httpx
 
     try:
-        r = httpx.get(config.register_url.rstrip("/") + f"/v1/stations/{config.station_id}/chain",
-                      headers={"Authorization": f"Bearer {config.register_token}"}, timeout=3.0,
-                      verify=config.sync.verify_tls)
+        r = httpx.get(
+            config.register_url.rstrip("/") + f"/v1/stations/{config.station_id}/chain",
+            headers={"Authorization": f"Bearer {config.register_token}"},
+            timeout=3.0,
+            verify=config.sync.verify_tls,
+        )
     except httpx.HTTPError as exc:
-        return Check("register", False, f"{config.register_url} unreachable: {type(exc).__name__}: {exc}",
-                     "check the network and register_url; the bench keeps working offline", "warning")
+        return Check(
+            "register",
+            False,
+            f"{config.register_url} unreachable: {type(exc).__name__}: {exc}",
+            "check the network and register_url; the bench keeps working offline",
+            "warning",
+        )
     if r.status_code in (401, 403):
-        return Check("register", False, f"the register refused this station's token ({r.status_code})",
-                     f"create one: bench register token create {config.station_id}; put it in register_token")
+        return Check(
+            "register",
+            False,
+            f"the register refused this station's token ({r.status_code})",
+            f"create one: bench register token create {config.station_id}; put it in register_token",
+        )
     if r.status_code >= 400:
         return Check("register", False, f"the register answered {r.status_code}", "see the register's log", "warning")
     return Check("register", True, f"{config.register_url} reachable, token accepted")
@@ -145,8 +191,12 @@ def check_guard(config: Any) -> Check:
     protected = [f"{v.devnode} ({v.reasons[0]})" for v in verdicts if not v.wipeable]
     system = [v for v in verdicts if any("root filesystem" in r for r in v.reasons)]
     if not system:
-        return Check("guard", False, "the guard cannot find the disk holding / among "
-                     f"{len(devices)} devices", "is /proc mounted? is the root on a network or overlay filesystem?")
+        return Check(
+            "guard",
+            False,
+            f"the guard cannot find the disk holding / among {len(devices)} devices",
+            "is /proc mounted? is the root on a network or overlay filesystem?",
+        )
     return Check("guard", True, "protected: " + "; ".join(protected))
 
 
@@ -155,16 +205,27 @@ def check_udev() -> Check:
 
     if udevd_running():
         return Check("udev", True, "udevd is running: identity from udev properties")
-    return Check("udev", False, "udevd is not running: identity falls back to sysfs and tools",
-                 "start systemd-udevd (apt-get install udev)", "warning")
+    return Check(
+        "udev",
+        False,
+        "udevd is not running: identity falls back to sysfs and tools",
+        "start systemd-udevd (apt-get install udev)",
+        "warning",
+    )
 
 
 def run_checks(station: Any) -> list[Check]:
     cfg = station.config
     steps: list[Callable[[], Check | list[Check]]] = [
-        check_tools, check_privileges, lambda: check_data_dir(cfg), lambda: check_store(station),
-        lambda: check_key(cfg), lambda: check_printer(cfg), lambda: check_register(cfg),
-        lambda: check_guard(cfg), check_udev,
+        check_tools,
+        check_privileges,
+        lambda: check_data_dir(cfg),
+        lambda: check_store(station),
+        lambda: check_key(cfg),
+        lambda: check_printer(cfg),
+        lambda: check_register(cfg),
+        lambda: check_guard(cfg),
+        check_udev,
     ]
     out: list[Check] = []
     for step in steps:

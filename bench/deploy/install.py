@@ -19,8 +19,19 @@ from bench.errors import BenchError
 from bench.tools import runner
 
 #: What a bench PC needs from Debian (the test-only packages live in the Makefile).
-APT_PACKAGES = ["hdparm", "nvme-cli", "smartmontools", "sg3-utils", "util-linux", "udev", "adb",
-                "libimobiledevice-utils", "usbmuxd", "fonts-dejavu-core", "python3-venv"]
+APT_PACKAGES = [
+    "hdparm",
+    "nvme-cli",
+    "smartmontools",
+    "sg3-utils",
+    "util-linux",
+    "udev",
+    "adb",
+    "libimobiledevice-utils",
+    "usbmuxd",
+    "fonts-dejavu-core",
+    "python3-venv",
+]
 UNITS = ["bench.service", "bench-sync.service", "bench-register.service"]
 ENABLE = ["bench.service", "bench-sync.service"]
 RULES = "60-bench.rules"
@@ -30,8 +41,10 @@ def source_root() -> Path:
     """The checkout bench was installed from (systemd/ and docs/ live there)."""
     root = Path(__file__).resolve().parents[2]
     if not (root / "systemd" / "bench.service").exists():
-        raise BenchError(f"cannot find systemd/ beside the bench package ({root})",
-                         hint="run `bench install` from a checkout of bench (pip install -e .)")
+        raise BenchError(
+            f"cannot find systemd/ beside the bench package ({root})",
+            hint="run `bench install` from a checkout of bench (pip install -e .)",
+        )
     return root
 
 
@@ -57,37 +70,50 @@ def _write_if_changed(path: Path, text: str, mode: int = 0o644) -> str:
     return "written"
 
 
-def install(root: Path = Path("/"), *, apt: bool = True, enable: bool = True,
-            venv: Path | None = None) -> InstallReport:
+def install(
+    root: Path = Path("/"), *, apt: bool = True, enable: bool = True, venv: Path | None = None
+) -> InstallReport:
     root = Path(root)
     report = InstallReport(root)
     src = source_root()
     live = root.resolve() == Path("/")
 
     if apt and live:
-        missing = [p for p in APT_PACKAGES
-                   if "install ok installed" not in runner.run(["dpkg-query", "-W", "-f=${Status}", p]).stdout]
+        missing = [
+            p
+            for p in APT_PACKAGES
+            if "install ok installed" not in runner.run(["dpkg-query", "-W", "-f=${Status}", p]).stdout
+        ]
         if missing:
             runner.run(["apt-get", "update", "-qq"], timeout=600)
-            done = runner.run(["apt-get", "install", "-y", "-qq", *missing], timeout=1800,
-                              env={"DEBIAN_FRONTEND": "noninteractive"})
+            done = runner.run(
+                ["apt-get", "install", "-y", "-qq", *missing], timeout=1800, env={"DEBIAN_FRONTEND": "noninteractive"}
+            )
             if not done.ok:
-                raise BenchError("apt-get install failed: " + done.stderr.strip()[-300:],
-                                 hint="check the network and `apt-get update`, then run bench install again")
+                raise BenchError(
+                    "apt-get install failed: " + done.stderr.strip()[-300:],
+                    hint="check the network and `apt-get update`, then run bench install again",
+                )
         report.add("apt", f"installed {', '.join(missing)}" if missing else "all packages present")
     else:
         report.add("apt", "skipped")
 
     venv = venv or Path(sys.prefix)
-    launcher = f'#!/bin/sh\n# Installed by `bench install`: runs bench from its virtualenv.\nexec {venv}/bin/bench "$@"\n'
-    report.add("launcher", _write_if_changed(_inside(root, "/usr/local/bin/bench"), launcher, 0o755)
-               + f" /usr/local/bin/bench -> {venv}/bin/bench")
+    launcher = (
+        f'#!/bin/sh\n# Installed by `bench install`: runs bench from its virtualenv.\nexec {venv}/bin/bench "$@"\n'
+    )
+    report.add(
+        "launcher",
+        _write_if_changed(_inside(root, "/usr/local/bin/bench"), launcher, 0o755)
+        + f" /usr/local/bin/bench -> {venv}/bin/bench",
+    )
 
     for unit in UNITS:
         text = (src / "systemd" / unit).read_text()
         report.add(unit, _write_if_changed(_inside(root, f"/etc/systemd/system/{unit}"), text))
-    report.add(RULES, _write_if_changed(_inside(root, f"/etc/udev/rules.d/{RULES}"),
-                                        (src / "systemd" / RULES).read_text()))
+    report.add(
+        RULES, _write_if_changed(_inside(root, f"/etc/udev/rules.d/{RULES}"), (src / "systemd" / RULES).read_text())
+    )
 
     cfg_path = _inside(root, "/etc/bench/config.toml")
     existed = cfg_path.exists()

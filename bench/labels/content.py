@@ -12,11 +12,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from bench.errors import StoreError
-from bench.store import Record, Store
-from bench.store import assets
+from bench.health.grade import regrade
+from bench.store import Record, Store, assets
+from bench.wipe import speed
 
 _RESULT_WORDS = {
-    "passed": "PASSED", "passed_with_warnings": "PASSED (warnings)", "failed": "FAILED", "aborted": "ABORTED",
+    "passed": "PASSED",
+    "passed_with_warnings": "PASSED (warnings)",
+    "failed": "FAILED",
+    "aborted": "ABORTED",
 }
 
 
@@ -40,13 +44,14 @@ class LabelFields:
     donor: str = ""
     batch: str = ""
     station_id: str = ""
+    bay: str = ""  # the bay the drive was wiped in (config [bays])
     qr: str = ""
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LabelFields":
+    def from_dict(cls, data: dict[str, Any]) -> LabelFields:
         known = {f.name for f in fields(cls)}
         return cls(**{k: "" if v is None else str(v) for k, v in data.items() if k in known})
 
@@ -128,8 +133,9 @@ def _latest(store: Store, device_id: str, *kinds: str) -> Record | None:
     return best
 
 
-def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | None = None,
-                 config: Any = None) -> LabelFields:
+def label_fields(
+    store: Store, asset_tag: str | None = None, record_uuid: str | None = None, config: Any = None
+) -> LabelFields:
     """Gather a device's label from the store, by asset tag or by one of its records
     (a `wipe.result` record then supplies the wipe facts itself, not the latest wipe)."""
     register_url = getattr(config, "register_url", "") or ""
@@ -152,8 +158,10 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
         tag = asset_tag
         found = assets.device_for(store, asset_tag)
         if found is None:
-            raise StoreError(f"no asset tagged {asset_tag!r} in the local store",
-                             hint="check the tag (as printed on the label), or `bench records --kind asset.issued`")
+            raise StoreError(
+                f"no asset tagged {asset_tag!r} in the local store",
+                hint="check the tag (as printed on the label), or `bench records --kind asset.issued`",
+            )
         device_id = found
     else:
         raise StoreError("say which device: an asset tag or a record uuid")
@@ -162,17 +170,24 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
     issued = _latest(store, device_id, "asset.issued")
     if issued:
         p = issued.payload
-        values.update(kind=str(p.get("kind") or ""), vendor=str(p.get("vendor") or ""),
-                      model=str(p.get("model") or ""), serial=str(p.get("serial") or ""))
+        values.update(
+            kind=str(p.get("kind") or ""),
+            vendor=str(p.get("vendor") or ""),
+            model=str(p.get("model") or ""),
+            serial=str(p.get("serial") or ""),
+        )
         if p.get("size_bytes"):
             values["size"] = _human_size(p.get("size_bytes"))
 
-    wipe = chosen if chosen is not None and chosen.kind in ("wipe.result", "phone.wipe.result") else \
-        _latest(store, device_id, "wipe.result", "phone.wipe.result")
+    wipe = (
+        chosen
+        if chosen is not None and chosen.kind in ("wipe.result", "phone.wipe.result")
+        else _latest(store, device_id, "wipe.result", "phone.wipe.result")
+    )
     if wipe:
         p = wipe.payload
         # drives: payload.device (Device.to_dict()); phones: payload.phone (Phone.to_dict())
-        dev = next((p[k] for k in ("device", "phone") if isinstance(p.get(k), dict)), {})
+        dev: dict[str, Any] = next((p[k] for k in ("device", "phone") if isinstance(p.get(k), dict)), {})
         for key, srcs in (("model", ("model",)), ("serial", ("serial",)), ("vendor", ("vendor", "manufacturer"))):
             for src in srcs:
                 if not values.get(key) and dev.get(src):
@@ -190,16 +205,24 @@ def label_fields(store: Store, asset_tag: str | None = None, record_uuid: str | 
         elif p.get("method"):  # phones: the reset method (e.g. factory reset = crypto erase)
             values["wipe_profile"] = str(p["method"])
         values["wipe_date"] = str(p.get("ended_at") or wipe.created_at)[:10]
+        if p.get("bay"):
+            values["bay"] = str(p["bay"])
 
     health = _latest(store, device_id, "health.result")
     if health:
         values["grade"] = str(health.payload.get("grade") or "")
+    slow = speed.findings_of(wipe.payload) if wipe else []
+    if slow:  # a weak region found by the wipe is never labelled good
+        values["grade"] = regrade(values.get("grade", ""), [], slow)[0]
 
     annotated = _latest(store, device_id, "device.annotated")
     if annotated:
         p = annotated.payload
-        values.update(donor=str(p.get("donor") or ""), batch=str(p.get("batch") or ""),
-                      cosmetic_grade=str(p.get("cosmetic_grade") or ""))
+        values.update(
+            donor=str(p.get("donor") or ""),
+            batch=str(p.get("batch") or ""),
+            cosmetic_grade=str(p.get("cosmetic_grade") or ""),
+        )
         values["carbon"] = _find_carbon(p)
 
     for rec in store.records(kind_prefix="phone.", device_id=device_id, limit=20):

@@ -32,9 +32,31 @@ QR_GAP = 8  # dots between a QR placed on the right and the text beside it
 
 
 #: Letters and punctuation with no decomposition to something cp437 has.
-_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe",
-                       "‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
-                       "…": "...", "€": "EUR", "™": "TM", "©": "(c)", "®": "(R)"})
+_FOLD = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "Œ": "OE",
+        "œ": "oe",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "€": "EUR",
+        "™": "TM",
+        "©": "(c)",
+        "®": "(R)",
+    }
+)
 
 
 def printable(value: object, limit: int = 1000) -> str:
@@ -83,7 +105,7 @@ def code128_values(data: str) -> tuple[list[int], str]:
     run -= run % 2
     if run < 4:
         run = 0
-    head, digits = text[: len(text) - run], text[len(text) - run:]
+    head, digits = text[: len(text) - run], text[len(text) - run :]
     values: list[int] = []
     esc = b""
     if head:
@@ -92,15 +114,15 @@ def code128_values(data: str) -> tuple[list[int], str]:
         esc += b"{B" + head.replace("{", "{{").encode("ascii")
     if digits:
         values.append(c128.START_CODES["C"] if not head else 99)  # 99 = Code C
-        values += [int(digits[i:i + 2]) for i in range(0, len(digits), 2)]
-        esc += b"{C" + bytes(int(digits[i:i + 2]) for i in range(0, len(digits), 2))
+        values += [int(digits[i : i + 2]) for i in range(0, len(digits), 2)]
+        esc += b"{C" + bytes(int(digits[i : i + 2]) for i in range(0, len(digits), 2))
     checksum = (values[0] + sum(i * v for i, v in enumerate(values[1:], start=1))) % 103
-    return values + [checksum], esc.decode("latin-1")
+    return [*values, checksum], esc.decode("latin-1")
 
 
 def code128_modules(data: str) -> str:
     values, _ = code128_values(data)
-    return "".join(c128.CODES[v] for v in values) + c128.STOP + "11"
+    return "".join(c128.CODES[v] for v in values) + str(c128.STOP) + "11"
 
 
 # -- QR -------------------------------------------------------------------------------------
@@ -197,7 +219,7 @@ def _x(align: str, inner: int, width: int, left: int = 0) -> int:
 
 
 def layout(template: Template, fields: LabelFields) -> Layout:
-    cw, ch = template.cell
+    _cw, ch = template.cell
     line = ch + LINE_GAP
     width = template.width
     items: list[Item] = []
@@ -255,7 +277,7 @@ def layout(template: Template, fields: LabelFields) -> Layout:
 
 
 def _barcode(block: Block, fields: LabelFields, template: Template, y: int, warnings: list[str]) -> BarcodeItem | None:
-    data, present = fill(block.text, fields)
+    data, _present = fill(block.text, fields)
     if not data:
         return None
     modules = code128_modules(data)
@@ -269,5 +291,16 @@ def _barcode(block: Block, fields: LabelFields, template: Template, y: int, warn
         return None
     hri_h = template.cell[1] + 2 if block.hri else 0
     w = n * module
-    return BarcodeItem(data, esc, modules, module, block.height, block.hri, block.align,
-                       _x(block.align, w, template.width), y, w, block.height + hri_h)
+    return BarcodeItem(
+        data,
+        esc,
+        modules,
+        module,
+        block.height,
+        block.hri,
+        block.align,
+        _x(block.align, w, template.width),
+        y,
+        w,
+        block.height + hri_h,
+    )

@@ -107,6 +107,7 @@ def save_png(lay: Layout, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         framed.save(path, format="PNG", optimize=False)
     except OSError as exc:
-        raise PrinterError(f"cannot write the label preview {path}: {exc.strerror}",
-                           hint="check the folder exists and is writable") from exc
+        raise PrinterError(
+            f"cannot write the label preview {path}: {exc.strerror}", hint="check the folder exists and is writable"
+        ) from exc
     return path

@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 import select
 import socket
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs, urlsplit
 
 from bench.errors import ConfigError, PrinterError
@@ -133,13 +134,14 @@ class PrinterStatus:
         return ", ".join(bits)
 
 
-def _valid(b: int | None) -> bool:
+def _valid(b: int | None) -> TypeGuard[int]:
     """Real-time status bytes have bits 1 and 4 set and bits 0 and 7 clear."""
     return b is not None and (b & 0x93) == 0x12
 
 
-def parse_status(url: str, printer: int | None, offline_cause: int | None = None,
-                 paper: int | None = None) -> PrinterStatus:
+def parse_status(
+    url: str, printer: int | None, offline_cause: int | None = None, paper: int | None = None
+) -> PrinterStatus:
     """Interpret DLE EOT answers (n=1 printer, n=2 offline cause, n=4 roll paper sensor)."""
     if not _valid(printer):
         return PrinterStatus(url, True, detail="no valid answer to DLE EOT 1")
@@ -164,14 +166,20 @@ def parse_status(url: str, printer: int | None, offline_cause: int | None = None
 # -- translation of foreign errors -------------------------------------------------------------
 def _hint_for(u: PrinterURL) -> str:
     if u.scheme == "tcp":
-        return (f"is the printer switched on and on the network at {u.target}:{u.port}? "
-                "(hold FEED while switching it on to print its IP address)")
+        return (
+            f"is the printer switched on and on the network at {u.target}:{u.port}? "
+            "(hold FEED while switching it on to print its IP address)"
+        )
     if u.scheme == "serial":
-        return (f"is the printer cable plugged in and {u.target} present (`ls /dev/ttyUSB*`)? "
-                "Is the baud rate right, and is bench allowed to open it (group dialout)?")
+        return (
+            f"is the printer cable plugged in and {u.target} present (`ls /dev/ttyUSB*`)? "
+            "Is the baud rate right, and is bench allowed to open it (group dialout)?"
+        )
     if u.scheme == "usb":
-        return ("is the printer plugged in and switched on (`lsusb` lists it)? bench needs access to the USB "
-                "device (run as root or add a udev rule)")
+        return (
+            "is the printer plugged in and switched on (`lsusb` lists it)? bench needs access to the USB "
+            "device (run as root or add a udev rule)"
+        )
     if u.scheme == "file":
         return f"does {u.target} exist and is it writable?"
     return ""
@@ -183,24 +191,33 @@ def translate(exc: BaseException, u: PrinterURL, doing: str) -> PrinterError:
     if isinstance(exc, PrinterError):
         return exc
     if isinstance(exc, (socket.timeout, TimeoutError)) or type(exc).__name__ == "SerialTimeoutException":
-        return PrinterError(f"printer {where} did not respond while {doing} (timed out)",
-                            hint=_hint_for(u) + " The label stays queued and prints when the printer is back.")
+        return PrinterError(
+            f"printer {where} did not respond while {doing} (timed out)",
+            hint=_hint_for(u) + " The label stays queued and prints when the printer is back.",
+        )
     if isinstance(exc, ConnectionRefusedError):
         return PrinterError(f"printer {where} refused the connection while {doing}", hint=_hint_for(u))
     if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
-        return PrinterError(f"printer {where} dropped the connection while {doing}",
-                            hint="check the cable or network; the label stays queued and is printed again")
+        return PrinterError(
+            f"printer {where} dropped the connection while {doing}",
+            hint="check the cable or network; the label stays queued and is printed again",
+        )
     errno = getattr(exc, "errno", None)
     if isinstance(exc, PermissionError) or errno == 13:
-        return PrinterError(f"no permission to use printer {where}",
-                            hint="run bench as root, or add the bench user to the lp/dialout group")
+        return PrinterError(
+            f"no permission to use printer {where}",
+            hint="run bench as root, or add the bench user to the lp/dialout group",
+        )
     if isinstance(exc, FileNotFoundError) or errno == 2:
-        return PrinterError(f"printer {where} is not there ({getattr(exc, 'filename', None) or u.target})",
-                            hint=_hint_for(u))
+        return PrinterError(
+            f"printer {where} is not there ({getattr(exc, 'filename', None) or u.target})", hint=_hint_for(u)
+        )
     text = clean_text(str(exc).replace("\n", " "), 200)
     if errno in (5, 19) or "Input/output error" in text or "No such device" in text:
-        return PrinterError(f"printer {where} went away while {doing} (unplugged or switched off)",
-                            hint=_hint_for(u) + " The label stays queued and prints when the printer is back.")
+        return PrinterError(
+            f"printer {where} went away while {doing} (unplugged or switched off)",
+            hint=_hint_for(u) + " The label stays queued and prints when the printer is back.",
+        )
     return PrinterError(f"printer {where}: {doing} failed: {text or type(exc).__name__}", hint=_hint_for(u))
 
 
@@ -229,7 +246,7 @@ class Printer:
         cause = self.query(2, timeout) if first & 0x08 else None
         return parse_status(str(self.url), first, cause, self.query(4, timeout))
 
-    def __enter__(self) -> "Printer":
+    def __enter__(self) -> Printer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -274,15 +291,27 @@ class FilePrinter(Printer):
             deadline = time.monotonic() + self.timeout + len(data) / 10_000
             while view:
                 try:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 except BlockingIOError:
                     if time.monotonic() > deadline:
                         raise TimeoutError("write blocked") from None
                     select.select([], [fd], [], 0.1)
+            _drain_device(fd, deadline)
         except OSError as exc:
             raise translate(exc, self.url, "writing the label") from exc
         finally:
             os.close(fd)
+
+
+def _drain_device(fd: int, deadline: float) -> None:
+    """Wait until a character device has sent its last write. A non-blocking write to usblp
+    returns with the last USB transfer still in flight, and close() cancels it: the end of the
+    label (its feed or cut) would be lost. usblp reports POLLOUT once that transfer completed."""
+    if not stat.S_ISCHR(os.fstat(fd).st_mode):
+        return
+    while not select.select([], [fd], [], 0.1)[1]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the printer did not take the end of the label")
 
 
 class EscposPrinter(Printer):
@@ -310,7 +339,27 @@ class EscposPrinter(Printer):
             # Status queries are 3-byte writes right after the label: without NODELAY, Nagle holds
             # each one back until the previous data is acknowledged (~40 ms of delayed ACK).
             self.dev.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        elif self.url.scheme == "usb":
+            self._usb_endpoints()
         self._open = True
+
+    def _usb_endpoints(self) -> None:
+        """Use the printer's own bulk endpoints unless the URL names them: python-escpos assumes
+        OUT 0x01 / IN 0x82, which many printers (and the kernel's printer gadget: 0x02 / 0x81) do
+        not have, and a write to a missing endpoint fails as "Invalid endpoint address"."""
+        import usb.util
+
+        try:
+            interface = self.dev.device.get_active_configuration()[(0, 0)]
+        except Exception as exc:  # no configuration yet: keep python-escpos's defaults
+            raise translate(exc, self.url, "reading its USB descriptors") from exc
+        for ep in interface:
+            if usb.util.endpoint_type(ep.bmAttributes) != usb.util.ENDPOINT_TYPE_BULK:
+                continue
+            outward = usb.util.endpoint_direction(ep.bEndpointAddress) == usb.util.ENDPOINT_OUT
+            key = "out_ep" if outward else "in_ep"
+            if key not in self.url.options:
+                setattr(self.dev, key, ep.bEndpointAddress)
 
     def send(self, data: bytes) -> None:
         self.open()
@@ -352,7 +401,7 @@ class EscposPrinter(Printer):
                 d.settimeout(timeout)
                 try:
                     got = d.recv(1)
-                except socket.timeout:
+                except TimeoutError:
                     return None
                 finally:
                     d.settimeout(self.timeout)
@@ -364,8 +413,8 @@ class EscposPrinter(Printer):
                     got = d.read(1)
                 finally:
                     d.timeout = self.timeout
-            else:  # usb: python-escpos reads the IN endpoint with its own timeout
-                got = bytes(self.dev._read()[:1])
+            else:  # usb: the IN endpoint, with our timeout (python-escpos's _read waits pyusb's default)
+                got = self._usb_read(timeout)
         except PrinterError:
             raise
         except Exception as exc:
@@ -373,25 +422,49 @@ class EscposPrinter(Printer):
             raise translate(exc, self.url, "asking for its status") from exc
         return got[0] if got else None
 
+    def _usb_read(self, timeout: float) -> bytes:
+        """One status answer from the IN endpoint, or b"" when none comes in time: many USB
+        printers never answer DLE EOT, which means "status unknown", not "unreachable"."""
+        import usb.core
+
+        try:
+            return bytes(self.dev.device.read(self.dev.in_ep, 16, max(1, int(timeout * 1000)))[:1])
+        except usb.core.USBTimeoutError:
+            return b""
+
     def close(self) -> None:
         """Close the link, also after a failure (a half-open device would otherwise be
         flushed by python-escpos's __del__, which blocks or raises on a dead tty)."""
         self._open = False
         if not self.dev._device:
             return
+        device = self.dev._device
         try:
             if self.url.scheme == "serial":
                 # Not python-escpos's close(): its flush() waits forever on a printer that stopped reading.
-                self.dev._device.close()
+                device.close()
             else:
                 self.dev.close()
         except Exception:  # closing a dead link: nothing left to do
             pass
+        if self.url.scheme == "usb":
+            _give_back_to_kernel(device)
         self.dev._device = False
 
 
-def open_printer(url: str | PrinterURL, *, data_dir: str | Path = ".", profile: str = "default",
-                 timeout: float = DEFAULT_TIMEOUT) -> Printer:
+def _give_back_to_kernel(device: Any) -> None:
+    """python-escpos detaches the kernel's printer driver (usblp) to claim the interface; give
+    the interface back, or /dev/usb/lp0 stays gone until the printer is re-plugged."""
+    try:
+        if not device.is_kernel_driver_active(0):
+            device.attach_kernel_driver(0)
+    except Exception:  # unplugged, no driver for it, or a backend without the call: nothing to restore
+        pass
+
+
+def open_printer(
+    url: str | PrinterURL, *, data_dir: str | Path = ".", profile: str = "default", timeout: float = DEFAULT_TIMEOUT
+) -> Printer:
     """A Printer for a URL (not yet connected: the first send/query connects)."""
     u = url if isinstance(url, PrinterURL) else parse_printer_url(url)
     if u.scheme == "preview":
@@ -406,18 +479,32 @@ def open_printer(url: str | PrinterURL, *, data_dir: str | Path = ".", profile: 
         from escpos.printer import Serial
 
         o = u.options
-        dev = Serial(devfile=u.target, baudrate=int(o.get("baudrate", "9600")), bytesize=int(o.get("bytesize", "8")),
-                     timeout=timeout, parity=o.get("parity") or None,
-                     stopbits=int(o["stopbits"]) if o.get("stopbits") else None,
-                     xonxoff=o.get("xonxoff", "0") in ("1", "true", "yes"), dsrdtr=False, profile=profile)
+        dev = Serial(
+            devfile=u.target,
+            baudrate=int(o.get("baudrate", "9600")),
+            bytesize=int(o.get("bytesize", "8")),
+            timeout=timeout,
+            parity=o.get("parity") or None,
+            stopbits=int(o["stopbits"]) if o.get("stopbits") else None,
+            xonxoff=o.get("xonxoff", "0") in ("1", "true", "yes"),
+            dsrdtr=False,
+            profile=profile,
+        )
         return EscposPrinter(u, dev, timeout)
     if u.scheme == "usb":
         from escpos.printer import Usb
 
         vid, pid = (int(x, 16) for x in u.target.split(":"))
         o = u.options
-        dev = Usb(vid, pid, timeout=int(timeout * 1000), in_ep=int(o.get("in_ep", "0x82"), 0),
-                  out_ep=int(o.get("out_ep", "0x01"), 0), profile=profile)
+        dev = Usb(
+            vid,
+            pid,
+            timeout=int(timeout * 1000),
+            # Replaced by the printer's own bulk endpoints when the URL names none (_usb_endpoints).
+            in_ep=int(o.get("in_ep", "0x82"), 0),
+            out_ep=int(o.get("out_ep", "0x01"), 0),
+            profile=profile,
+        )
         return EscposPrinter(u, dev, timeout)
     raise _bad(str(u), "unknown kind")
 
@@ -431,8 +518,9 @@ def printer_status(url: str, *, data_dir: str | Path = ".", timeout: float = 1.0
     if u.scheme == "preview":
         return PrinterStatus("preview", True, detail="preview: PNG files in the data dir")
     if u.scheme == "file":
-        ok = os.access(u.target, os.W_OK) or (not os.path.exists(u.target)
-                                               and os.access(os.path.dirname(u.target) or ".", os.W_OK))
+        ok = os.access(u.target, os.W_OK) or (
+            not os.path.exists(u.target) and os.access(os.path.dirname(u.target) or ".", os.W_OK)
+        )
         return PrinterStatus(str(u), ok, detail="" if ok else f"{u.target} is not writable")
     printer = open_printer(u, data_dir=data_dir, timeout=timeout)
     try:

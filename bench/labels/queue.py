@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +80,20 @@ class PrintOutcome:
 
 
 def _row(r: Any) -> PrintJob:
-    return PrintJob(id=r["id"], asset_tag=r["asset_tag"], record_uuid=r["record_uuid"], template=r["template"],
-                    printer=r["printer"], copies=r["copies"], state=r["state"], attempts=r["attempts"],
-                    last_error=r["last_error"], payload=json.loads(r["payload"] or "{}"),
-                    created_at=r["created_at"], updated_at=r["updated_at"])
+    return PrintJob(
+        id=r["id"],
+        asset_tag=r["asset_tag"],
+        record_uuid=r["record_uuid"],
+        template=r["template"],
+        printer=r["printer"],
+        copies=r["copies"],
+        state=r["state"],
+        attempts=r["attempts"],
+        last_error=r["last_error"],
+        payload=json.loads(r["payload"] or "{}"),
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
 
 
 def get_job(store: Store, job_id: int) -> PrintJob | None:
@@ -101,11 +111,19 @@ def pending(store: Store) -> list[PrintJob]:
 
 
 def _lease_until() -> str:
-    return (datetime.now(timezone.utc) + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="microseconds")
+    return (datetime.now(UTC) + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="microseconds")
 
 
-def enqueue(store: Store, fields: LabelFields, *, template: str, printer: str, copies: int = 1,
-            record_uuid: str | None = None, leased: bool = False) -> PrintJob:
+def enqueue(
+    store: Store,
+    fields: LabelFields,
+    *,
+    template: str,
+    printer: str,
+    copies: int = 1,
+    record_uuid: str | None = None,
+    leased: bool = False,
+) -> PrintJob:
     """Queue one label (durable when this returns); `leased` = the caller prints it at once."""
     if not 1 <= copies <= 20:
         raise PrinterError(f"copies must be 1..20, not {copies}")
@@ -116,9 +134,19 @@ def enqueue(store: Store, fields: LabelFields, *, template: str, printer: str, c
         cur = conn.execute(
             "INSERT INTO print_jobs (asset_tag, record_uuid, template, printer, copies, state, attempts, last_error,"
             " payload, created_at, updated_at) VALUES (?,?,?,?,?, 'queued', 0, '', ?, ?, ?)",
-            (fields.asset_tag, record_uuid, template, printer, copies,
-             json.dumps({"fields": fields.to_dict()}, ensure_ascii=False), now, touched))
+            (
+                fields.asset_tag,
+                record_uuid,
+                template,
+                printer,
+                copies,
+                json.dumps({"fields": fields.to_dict()}, ensure_ascii=False),
+                now,
+                touched,
+            ),
+        )
         job_id = cur.lastrowid
+    assert job_id is not None  # set by the INSERT above
     job = get_job(store, job_id)
     assert job is not None
     return job
@@ -126,28 +154,47 @@ def enqueue(store: Store, fields: LabelFields, *, template: str, printer: str, c
 
 def _claim(store: Store, job: PrintJob) -> bool:
     with store.transaction() as conn:
-        cur = conn.execute("UPDATE print_jobs SET updated_at = ? WHERE id = ? AND state = 'queued' AND updated_at = ?",
-                           (_lease_until(), job.id, job.updated_at))
+        cur = conn.execute(
+            "UPDATE print_jobs SET updated_at = ? WHERE id = ? AND state = 'queued' AND updated_at = ?",
+            (_lease_until(), job.id, job.updated_at),
+        )
         return cur.rowcount == 1
 
 
 def _fail(store: Store, job: PrintJob, exc: BenchError, permanent: bool) -> PrintJob:
     message = clean_text(exc.message, 500)
     with store.transaction() as conn:
-        conn.execute("UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, updated_at = ?, state = ?"
-                     " WHERE id = ?", (message, utc_now(), "failed" if permanent else "queued", job.id))
+        conn.execute(
+            "UPDATE print_jobs SET attempts = attempts + 1, last_error = ?, updated_at = ?, state = ? WHERE id = ?",
+            (message, utc_now(), "failed" if permanent else "queued", job.id),
+        )
     return get_job(store, job.id) or job
 
 
 def _printed(store: Store, job: PrintJob, printer_url: str, extra: dict[str, Any]) -> tuple[PrintJob, Record]:
     fields = job.fields
     with store.transaction() as conn:
-        rec = store._append(conn, "label.printed", {
-            "asset_tag": job.asset_tag, "template": job.template, "printer": printer_url, "copies": job.copies,
-            "job_id": job.id, "attempts": job.attempts + 1, **extra,
-        }, device_id=fields.device_id or None, evidence=None, record_uuid=None)
-        conn.execute("UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, last_error = '',"
-                     " updated_at = ? WHERE id = ?", (rec.created_at, job.id))
+        rec = store._append(
+            conn,
+            "label.printed",
+            {
+                "asset_tag": job.asset_tag,
+                "template": job.template,
+                "printer": printer_url,
+                "copies": job.copies,
+                "job_id": job.id,
+                "attempts": job.attempts + 1,
+                **extra,
+            },
+            device_id=fields.device_id or None,
+            evidence=None,
+            record_uuid=None,
+        )
+        conn.execute(
+            "UPDATE print_jobs SET state = 'printed', attempts = attempts + 1, last_error = '',"
+            " updated_at = ? WHERE id = ?",
+            (rec.created_at, job.id),
+        )
     return get_job(store, job.id) or job, rec
 
 
@@ -170,12 +217,15 @@ def _deliver(station: Any, job: PrintJob, url: str, timeout: float) -> dict[str,
         if printer.answers_status:
             before = printer.status()
             if before.answered and before.paper == "out":
-                raise PrinterError(f"printer {url} is out of paper",
-                                   hint="load a new roll; the label stays queued and prints on the next retry")
+                raise PrinterError(
+                    f"printer {url} is out of paper",
+                    hint="load a new roll; the label stays queued and prints on the next retry",
+                )
             if before.answered and before.online is False:
                 why = "cover open" if before.cover_open else "offline"
-                raise PrinterError(f"printer {url} is {why}",
-                                   hint="close the cover / clear the error; the label stays queued")
+                raise PrinterError(
+                    f"printer {url} is {why}", hint="close the cover / clear the error; the label stays queued"
+                )
         printer.send(data)
         confirmed = False
         if printer.answers_status:
@@ -185,7 +235,9 @@ def _deliver(station: Any, job: PrintJob, url: str, timeout: float) -> dict[str,
     return {"confirmed": confirmed, "bytes": len(data)}
 
 
-def attempt(station: Any, job: PrintJob, *, printer: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> PrintOutcome:
+def attempt(
+    station: Any, job: PrintJob, *, printer: str | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> PrintOutcome:
     """Try one queued job now (it must already be claimed or freshly enqueued)."""
     url = printer or job.printer
     started = time.perf_counter()
@@ -202,37 +254,74 @@ def attempt(station: Any, job: PrintJob, *, printer: str | None = None, timeout:
         except Exception as exc:  # a bug, not a printer problem: park the job instead of retrying it forever
             err = PrinterError(f"internal error while printing: {type(exc).__name__}: {exc}")
             failed = _fail(store, job, err, permanent=True)
-            return PrintOutcome(failed, False, err.message, "report this; `bench label retry --failed` retries it",
-                                seconds=time.perf_counter() - started)
-        done, rec = _printed(store, job, url, {"confirmed": facts["confirmed"],
-                                               **({"preview": facts["preview"]} if "preview" in facts else {})})
-    return PrintOutcome(done, True, record=rec, preview=facts.get("preview", ""), bytes_sent=facts["bytes"],
-                        seconds=time.perf_counter() - started, confirmed=facts["confirmed"])
+            return PrintOutcome(
+                failed,
+                False,
+                err.message,
+                "report this; `bench label retry --failed` retries it",
+                seconds=time.perf_counter() - started,
+            )
+        done, rec = _printed(
+            store,
+            job,
+            url,
+            {"confirmed": facts["confirmed"], **({"preview": facts["preview"]} if "preview" in facts else {})},
+        )
+    return PrintOutcome(
+        done,
+        True,
+        record=rec,
+        preview=facts.get("preview", ""),
+        bytes_sent=facts["bytes"],
+        seconds=time.perf_counter() - started,
+        confirmed=facts["confirmed"],
+    )
 
 
-def print_label(station: Any, *, asset_tag: str | None = None, record_uuid: str | None = None,
-                template: str | None = None, printer: str | None = None, copies: int = 1,
-                timeout: float = DEFAULT_TIMEOUT) -> PrintOutcome:
+def print_label(
+    station: Any,
+    *,
+    asset_tag: str | None = None,
+    record_uuid: str | None = None,
+    template: str | None = None,
+    printer: str | None = None,
+    copies: int = 1,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> PrintOutcome:
     """Queue a device's label and try to print it at once. Returns within seconds; a
     label that could not print stays queued (outcome.printed is False, outcome.error says why)."""
     cfg = station.config
     fields = label_fields(station.store, asset_tag=asset_tag, record_uuid=record_uuid, config=cfg)
     tpl = template or cfg.label.template
     load_template(tpl)  # a broken template is reported now, not queued
-    job = enqueue(station.store, fields, template=tpl, printer=printer or cfg.printer, copies=copies,
-                  record_uuid=record_uuid, leased=True)
+    job = enqueue(
+        station.store,
+        fields,
+        template=tpl,
+        printer=printer or cfg.printer,
+        copies=copies,
+        record_uuid=record_uuid,
+        leased=True,
+    )
     return attempt(station, job, timeout=timeout)
 
 
-def retry_pending(station: Any, *, min_age: float = 10.0, limit: int = 20, printer: str | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> list[PrintOutcome]:
+def retry_pending(
+    station: Any,
+    *,
+    min_age: float = 10.0,
+    limit: int = 20,
+    printer: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[PrintOutcome]:
     """Try queued jobs not touched in the last `min_age` seconds (and not being printed right
     now), oldest first. Stops at the first printer failure per printer URL (the rest would
     only wait out the same timeout). The TUI calls this periodically from a worker."""
     store = station.store
-    cutoff = (datetime.now(timezone.utc) - timedelta(seconds=min_age)).isoformat(timespec="microseconds")
-    rows = store.query("SELECT * FROM print_jobs WHERE state = 'queued' AND updated_at <= ? ORDER BY id LIMIT ?",
-                       (cutoff, limit))
+    cutoff = (datetime.now(UTC) - timedelta(seconds=min_age)).isoformat(timespec="microseconds")
+    rows = store.query(
+        "SELECT * FROM print_jobs WHERE state = 'queued' AND updated_at <= ? ORDER BY id LIMIT ?", (cutoff, limit)
+    )
     outcomes: list[PrintOutcome] = []
     dead: set[str] = set()
     for job in (_row(r) for r in rows):
@@ -250,12 +339,20 @@ def retry_pending(station: Any, *, min_age: float = 10.0, limit: int = 20, print
 def requeue_failed(store: Store) -> int:
     """Put failed jobs (broken template or printer URL, since fixed) back in the queue."""
     with store.transaction() as conn:
-        return conn.execute("UPDATE print_jobs SET state = 'queued', updated_at = ? WHERE state = 'failed'",
-                            ("1970-01-01T00:00:00.000000+00:00",)).rowcount
+        return conn.execute(
+            "UPDATE print_jobs SET state = 'queued', updated_at = ? WHERE state = 'failed'",
+            ("1970-01-01T00:00:00.000000+00:00",),
+        ).rowcount
 
 
-def preview_label(station: Any, out: str | Path, *, asset_tag: str | None = None, record_uuid: str | None = None,
-                  template: str | None = None) -> tuple[Path, Layout]:
+def preview_label(
+    station: Any,
+    out: str | Path,
+    *,
+    asset_tag: str | None = None,
+    record_uuid: str | None = None,
+    template: str | None = None,
+) -> tuple[Path, Layout]:
     """Write a device's label as PNG to `out` (nothing queued, nothing recorded)."""
     from bench.labels.preview import save_png
 

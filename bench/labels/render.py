@@ -24,6 +24,10 @@ from bench.labels import preview
 from bench.labels.layout import CODEPAGE, BarcodeItem, FeedItem, Layout, QrItem, RuleItem, TextItem
 
 ESC_T_CP437 = b"\x1bt\x00"  # select character code table 0 (PC437)
+#: GS FF: "feed marked paper to the print starting position". On ESC/POS label printers with a
+#: gap or black-mark sensor it advances a die-cut label roll to the start of the next label;
+#: without it the next label prints across the gap.
+GS_FF_NEXT_LABEL = b"\x1d\x0c"
 IMAGE_IMPLS = ("bitImageRaster", "graphics", "bitImageColumn")
 
 
@@ -43,8 +47,10 @@ def capabilities(profile_name: str = "default") -> Capabilities:
     except Exception as exc:  # python-escpos raises its own NotSupported / KeyError variants
         from bench.errors import ConfigError
 
-        raise ConfigError(f"unknown printer profile {profile_name!r} ([label] printer_profile)",
-                          hint="use `default`, `simple` or a model from python-escpos (e.g. TM-T20II, POS-5890)") from exc
+        raise ConfigError(
+            f"unknown printer profile {profile_name!r} ([label] printer_profile)",
+            hint="use `default`, `simple` or a model from python-escpos (e.g. TM-T20II, POS-5890)",
+        ) from exc
     impl = next((i for i in IMAGE_IMPLS if prof.supports(i)), "bitImageRaster")
     try:
         width = int(prof.profile_data["media"]["width"]["pixels"])
@@ -70,8 +76,9 @@ def _image(p: Dummy, img: Image.Image, caps: Capabilities, width: int, align: st
         # GS v 0 as python-escpos builds it, without Escpos.image()'s stdout chatter about
         # profiles that do not name their paper width.
         im = EscposImage(row)
-        p._raw(b"\x1dv0\x00" + p._int_low_high(im.width_bytes, 2) + p._int_low_high(im.height, 2)
-               + im.to_raster_format())
+        p._raw(
+            b"\x1dv0\x00" + p._int_low_high(im.width_bytes, 2) + p._int_low_high(im.height, 2) + im.to_raster_format()
+        )
     else:
         p.image(row, impl=caps.image_impl)
 
@@ -82,7 +89,8 @@ def escpos_bytes(lay: Layout, caps: Capabilities, copies: int = 1) -> bytes:
     if caps.width_dots and tpl.width > caps.width_dots:
         raise TemplateError(
             f"template {tpl.name} is {tpl.width} dots wide but printer profile {caps.profile} prints {caps.width_dots}",
-            hint="choose a narrower template ([label] template) or the right printer_profile")
+            hint="choose a narrower template ([label] template) or the right printer_profile",
+        )
     p = Dummy(profile=caps.profile)
     p.hw("INIT")
     p._raw(ESC_T_CP437)
@@ -93,9 +101,11 @@ def escpos_bytes(lay: Layout, caps: Capabilities, copies: int = 1) -> bytes:
             _text_mode(p, lay, caps)
         if tpl.feed:
             p.print_and_feed(tpl.feed)
+        if tpl.next_label:
+            p._raw(GS_FF_NEXT_LABEL)
         if tpl.cut and caps.cut:
             p.cut()
-    return p.output
+    return bytes(p.output)
 
 
 def _text_mode(p: Dummy, lay: Layout, caps: Capabilities) -> None:
@@ -124,9 +134,17 @@ def _text_mode(p: Dummy, lay: Layout, caps: Capabilities) -> None:
                 p.set(align=item.align)
                 # _hw_barcode: the public barcode() prints to stdout and re-validates with a regex
                 # that rejects the "{C" digit pairs we send on purpose.
-                p._hw_barcode(item.esc_data, "CODE128", height=min(item.bar_height, 255), width=item.module,
-                              pos="BELOW" if item.hri else "OFF", font="A", align_ct=False,
-                              function_type="B", check=False)
+                p._hw_barcode(
+                    item.esc_data,
+                    "CODE128",
+                    height=min(item.bar_height, 255),
+                    width=item.module,
+                    pos="BELOW" if item.hri else "OFF",
+                    font="A",
+                    align_ct=False,
+                    function_type="B",
+                    check=False,
+                )
             else:
                 _image(p, preview.barcode_image(item, cell), caps, lay.width, item.align)
         elif isinstance(item, QrItem):

@@ -34,9 +34,26 @@ from bench.errors import TemplateError
 
 #: Fields a template may name in `{...}` (see bench.labels.content.LabelFields).
 FIELDS = (
-    "asset_tag", "device_id", "kind", "vendor", "model", "serial", "size",
-    "wipe_result", "wipe_profile", "wipe_method", "wipe_date", "grade", "cosmetic_grade",
-    "battery_health", "carbon", "donor", "batch", "station_id", "qr",
+    "asset_tag",
+    "device_id",
+    "kind",
+    "vendor",
+    "model",
+    "serial",
+    "size",
+    "wipe_result",
+    "wipe_profile",
+    "wipe_method",
+    "wipe_date",
+    "grade",
+    "cosmetic_grade",
+    "battery_health",
+    "carbon",
+    "donor",
+    "batch",
+    "station_id",
+    "bay",
+    "qr",
 )
 
 SIZES = {"normal": (1, 1), "tall": (1, 2), "wide": (2, 1), "double": (2, 2), "large": (3, 3)}
@@ -47,7 +64,7 @@ MODES = ("text", "raster")
 FONTS = {"a": (12, 24), "b": (9, 17)}
 
 _SIZE_RE = re.compile(r"^([1-8])x([1-8])$")
-_TOP_KEYS = {"name", "description", "width", "mode", "height", "cut", "feed", "font", "block"}
+_TOP_KEYS = {"name", "description", "width", "mode", "height", "cut", "feed", "next_label", "font", "block"}
 _BLOCK_KEYS = {
     "text": {"type", "text", "size", "align", "bold", "always"},
     "barcode": {"type", "data", "height", "module", "align", "hri"},
@@ -88,6 +105,7 @@ class Template:
     height: int = 0
     cut: bool = True
     feed: int = 3
+    next_label: bool = False  # die-cut labels: GS FF after each label feeds to the next label's start
     font: str = "a"
     description: str = ""
     path: str = ""
@@ -109,8 +127,9 @@ def placeholders(text: str) -> tuple[str, ...]:
 
 
 def _fail(where: str, message: str) -> TemplateError:
-    return TemplateError(f"{where}: {message}",
-                         hint="fix the template file (see label_templates/58mm.toml for a commented example)")
+    return TemplateError(
+        f"{where}: {message}", hint="fix the template file (see label_templates/58mm.toml for a commented example)"
+    )
 
 
 def _typed(where: str, value: Any, tp: type, what: str) -> Any:
@@ -139,8 +158,9 @@ def _block(file: str, index: int, data: Any) -> Block:
         raise _fail(f"{where}.type", f"must be one of {', '.join(BLOCK_TYPES)}, not {kind!r}")
     unknown = sorted(set(data) - _BLOCK_KEYS[kind])
     if unknown:
-        raise _fail(f"{where}.{unknown[0]}",
-                    f"unknown key for a {kind} block (known: {', '.join(sorted(_BLOCK_KEYS[kind]))})")
+        raise _fail(
+            f"{where}.{unknown[0]}", f"unknown key for a {kind} block (known: {', '.join(sorted(_BLOCK_KEYS[kind]))})"
+        )
     kw: dict[str, Any] = {"type": kind}
     text_key = "text" if kind == "text" else "data"
     if text_key in data:
@@ -153,7 +173,7 @@ def _block(file: str, index: int, data: Any) -> Block:
             if name not in FIELDS:
                 raise _fail(f"{where}.{text_key}", f"unknown field {{{name}}} (fields: {', '.join(FIELDS)})")
         try:
-            text.format(**{name: "x" for name in FIELDS})
+            text.format(**dict.fromkeys(FIELDS, "x"))
         except (ValueError, KeyError, IndexError) as exc:
             raise _fail(f"{where}.{text_key}", f"cannot be filled in: {exc}") from None
         kw["text"] = text
@@ -208,7 +228,7 @@ def parse_template(data: dict[str, Any], file: str = "<template>") -> Template:
         raise _fail(f"{file}: mode", f"must be text or raster, not {mode!r}")
     height = _typed(f"{file}: height", data.get("height", 0), int, "an integer")
     if height and mode != "raster":
-        raise _fail(f"{file}: height", "a fixed height needs mode = \"raster\"")
+        raise _fail(f"{file}: height", 'a fixed height needs mode = "raster"')
     font = data.get("font", "a")
     if font not in FONTS:
         raise _fail(f"{file}: font", f"must be a or b, not {font!r}")
@@ -216,19 +236,33 @@ def parse_template(data: dict[str, Any], file: str = "<template>") -> Template:
     feed = _typed(f"{file}: feed", data.get("feed", 3), int, "an integer")
     if not 0 <= feed <= 10:
         raise _fail(f"{file}: feed", f"must be 0..10 lines, not {feed}")
+    next_label = _typed(f"{file}: next_label", data.get("next_label", False), bool, "true or false")
     raw_blocks = data.get("block", [])
     if not isinstance(raw_blocks, list) or not raw_blocks:
         raise _fail(f"{file}: block", "the template has no [[block]] entries")
     blocks = tuple(_block(file, i, b) for i, b in enumerate(raw_blocks))
     for i, b in enumerate(blocks):
         if b.position == "right" and mode != "raster":
-            raise _fail(f"{file}: block[{i}].position", "\"right\" needs mode = \"raster\"")
-    template = Template(name=name, width=width, blocks=blocks, mode=mode, height=height, cut=cut, feed=feed,
-                        font=font, description=str(data.get("description", "")), path=file)
+            raise _fail(f"{file}: block[{i}].position", '"right" needs mode = "raster"')
+    template = Template(
+        name=name,
+        width=width,
+        blocks=blocks,
+        mode=mode,
+        height=height,
+        cut=cut,
+        feed=feed,
+        next_label=next_label,
+        font=font,
+        description=str(data.get("description", "")),
+        path=file,
+    )
     cw = template.cell[0]
     for i, b in enumerate(blocks):
         if b.type == "text" and b.size[0] * cw > width:
-            raise _fail(f"{file}: block[{i}].size", f"{b.size[0]}x wide text does not fit one character in {width} dots")
+            raise _fail(
+                f"{file}: block[{i}].size", f"{b.size[0]}x wide text does not fit one character in {width} dots"
+            )
     return template
 
 
@@ -244,8 +278,10 @@ def template_path(name: str, search: tuple[Path, ...] = TEMPLATE_DIRS) -> Path:
         if path.is_file():
             return path
     known = sorted({p.stem for folder in search if folder.is_dir() for p in folder.glob("*.toml")})
-    raise TemplateError(f"no label template named {name!r}",
-                        hint=f"templates here: {', '.join(known) or 'none'}; set [label] template in the config")
+    raise TemplateError(
+        f"no label template named {name!r}",
+        hint=f"templates here: {', '.join(known) or 'none'}; set [label] template in the config",
+    )
 
 
 def load_template(name: str, search: tuple[Path, ...] = TEMPLATE_DIRS) -> Template:
