@@ -1,10 +1,12 @@
-"""The central register: receives every station's records over HTTP, checks each station's
-hash chain on ingest, maps offline asset tags to devices, and answers certificate QR codes.
+"""The central register: the device bank's system of record. Benches send their records over
+HTTP; the register checks each station's hash chain and trust (certificates against the station's
+approved key, unique certificate uuids and asset tags) on ingest, keeps organisations apart, and
+holds donors, batches, manifests, allocations and users.
 
-    storage.py   one Storage class over SQLite (default) or PostgreSQL (by URL)
-    chain.py     the ingest rule (which record is stored, acknowledged again, or rejected)
-    auth.py      per-station bearer tokens (stored hashed) and the failed-attempt limiter
-    app.py       the Starlette application (create_app)
-    openapi.py   the hand-written OpenAPI description served at /openapi.json
+    service.py   Register: one database (SQLAlchemy engine, pool, Alembic upgrade) and its transactions
+    auth.py      actors, roles and the one permission check can(actor, action, resource); secrets
+    db/          models, engine/pool, migrations (Alembic; 0001 adopts round 1's tables)
+    domain/      the rules, callable without HTTP (chain, trust, ingest, lookup, people, batches)
+    api/         the FastAPI routers (OpenAPI generated at /openapi.json)
     server.py    `bench register serve`: bind, print the port, run uvicorn
 """

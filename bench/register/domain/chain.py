@@ -93,7 +93,7 @@ def decide(batch: list[Any], state: ChainState) -> list[Decision]:
     """Apply the rule to a batch in order, updating `state` (tip, stored) as the register would."""
     out: list[Decision] = []
     for rec in batch:
-        uuid = rec.get("uuid") if isinstance(rec, dict) and isinstance(rec.get("uuid"), str) else "?"
+        uuid = str(rec["uuid"]) if isinstance(rec, dict) and isinstance(rec.get("uuid"), str) else "?"
         problem = shape_problem(rec)
         if problem:
             out.append(Decision(uuid, "rejected", f"malformed record: {problem}"))
@@ -108,8 +108,12 @@ def _decide_one(rec: dict[str, Any], state: ChainState) -> Decision:
     if uuid in state.stored:
         if state.stored[uuid] == claimed:
             return Decision(uuid, "already_stored")
-        return Decision(uuid, "rejected", f"conflict: the register already holds record {uuid} with another hash "
-                                          f"({state.stored[uuid][:12]}…, this one {claimed[:12]}…)")
+        return Decision(
+            uuid,
+            "rejected",
+            f"conflict: the register already holds record {uuid} with another hash "
+            f"({state.stored[uuid][:12]}…, this one {claimed[:12]}…)",
+        )
     gap = state.gaps.get(uuid)
     if gap is not None:
         if notice and gap.hash == claimed:
@@ -119,10 +123,17 @@ def _decide_one(rec: dict[str, Any], state: ChainState) -> Decision:
             return Decision(uuid, "stored", action="fill", record=rec)
         return Decision(uuid, "rejected", f"already refused: {gap.reason}")
     if prev != state.tip:
-        first = "this station's first record must have prev_hash 000…0" if state.tip == GENESIS_HASH else \
-            f"the last record the register holds for this station has hash {state.tip[:12]}…"
-        return Decision(uuid, "rejected", f"chain: prev_hash {prev[:12]}… does not follow on ({first}); "
-                                          "earlier records are missing or the station's chain was replaced")
+        first = (
+            "this station's first record must have prev_hash 000…0"
+            if state.tip == GENESIS_HASH
+            else f"the last record the register holds for this station has hash {state.tip[:12]}…"
+        )
+        return Decision(
+            uuid,
+            "rejected",
+            f"chain: prev_hash {prev[:12]}… does not follow on ({first}); "
+            "earlier records are missing or the station's chain was replaced",
+        )
     if notice:
         reason = str(rec["gap"].get("reason", ""))[:500] or "not delivered"
         state.gaps[uuid] = Gap(claimed, prev, True, reason)

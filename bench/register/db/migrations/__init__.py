@@ -1,0 +1,1 @@
+"""Alembic migrations of the register database (env.py; versions/)."""
