@@ -7,15 +7,12 @@ from pathlib import Path
 from bench.errors import DeviceError, ParseError, ToolMissing
 from bench.phones import android, ios
 from bench.phones.model import Phone
+from bench.phones.usb import APPLE_VID, usb_phone_from
 
-APPLE_VID = "05ac"
-#: USB vendor ids of common Android phone makers (Google, Samsung, Motorola, LG, HTC, Sony,
-#: Xiaomi, Huawei, OnePlus/Oppo, ZTE, Lenovo, Nokia/HMD, Qualcomm reference devices).
-ANDROID_VIDS = {"18d1", "04e8", "22b8", "1004", "0bb4", "0fce", "2717", "12d1", "2a70", "22d9", "19d2",
-                "17ef", "2e04", "05c6"}
-
-USB_ONLY = ("A phone is plugged in but adb cannot see it: on the phone, enable Developer options "
-            "(tap Build number 7 times) and USB debugging, then re-plug it")
+USB_ONLY = (
+    "A phone is plugged in but adb cannot see it: on the phone, enable Developer options "
+    "(tap Build number 7 times) and USB debugging, then re-plug it"
+)
 
 
 def usb_phones(sys_usb: Path = Path("/sys/bus/usb/devices")) -> list[dict[str, str]]:
@@ -26,18 +23,23 @@ def usb_phones(sys_usb: Path = Path("/sys/bus/usb/devices")) -> list[dict[str, s
     except OSError:
         return []
     for dev in entries:
-        try:
-            vid = (dev / "idVendor").read_text().strip().lower()
-        except OSError:
-            continue
-        if vid == APPLE_VID or vid in ANDROID_VIDS:
-            def attr(name: str) -> str:
-                try:
-                    return (dev / name).read_text(errors="replace").strip()
-                except OSError:
-                    return ""
-            out.append({"vid": vid, "pid": attr("idProduct"), "serial": attr("serial"),
-                        "manufacturer": attr("manufacturer"), "product": attr("product")})
+        attrs = {}
+        for name in ("idVendor", "idProduct", "serial", "manufacturer", "product"):
+            try:
+                attrs[name] = (dev / name).read_text(errors="replace").strip()
+            except OSError:
+                continue
+        phone = usb_phone_from({}, attrs, str(dev)) if "idVendor" in attrs else None
+        if phone is not None:
+            out.append(
+                {
+                    "vid": phone.vid,
+                    "pid": phone.pid,
+                    "serial": phone.serial,
+                    "manufacturer": phone.manufacturer,
+                    "product": phone.product,
+                }
+            )
     return out
 
 
@@ -49,8 +51,13 @@ def enumerate_phones() -> list[Phone]:
             try:
                 phone = android.facts(entry)
             except (DeviceError, ParseError) as exc:
-                phone = Phone("android", entry.serial, "offline", f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
-                              model=entry.model)
+                phone = Phone(
+                    "android",
+                    entry.serial,
+                    "offline",
+                    f"{exc.message} ({exc.hint})" if exc.hint else exc.message,
+                    model=entry.model,
+                )
             phones.append(phone)
             seen_serials |= {entry.serial, phone.serial}
     except ToolMissing:
@@ -67,8 +74,17 @@ def enumerate_phones() -> list[Phone]:
             continue
         platform = "ios" if usb["vid"] == APPLE_VID else "android"
         instruction = ios.UNTRUSTED if platform == "ios" else USB_ONLY
-        phones.append(Phone(platform, usb["serial"] or f"usb:{usb['vid']}:{usb['pid']}", "usb-only", instruction,
-                            manufacturer=usb["manufacturer"], model=usb["product"], serial=usb["serial"]))
+        phones.append(
+            Phone(
+                platform,
+                usb["serial"] or f"usb:{usb['vid']}:{usb['pid']}",
+                "usb-only",
+                instruction,
+                manufacturer=usb["manufacturer"],
+                model=usb["product"],
+                serial=usb["serial"],
+            )
+        )
     return phones
 
 

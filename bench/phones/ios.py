@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from bench.errors import ParseError
 from bench.model import clean_text
 from bench.phones.model import Battery, Phone
 from bench.tools import idevice, runner
 
-UNTRUSTED = ("Unlock the iPhone and tap 'Trust This Computer' (enter the passcode if asked), "
-             "then re-plug it")
+UNTRUSTED = "Unlock the iPhone and tap 'Trust This Computer' (enter the passcode if asked), then re-plug it"
 
 
 def list_udids(timeout: float = 10) -> list[str]:
@@ -41,10 +42,8 @@ def facts(udid: str) -> Phone:
             battery = Battery(level_percent=_int(b.get("BatteryCurrentCapacity")), source="lockdown battery domain")
         except ParseError:
             pass
-        try:
+        with contextlib.suppress(ParseError):
             storage = _int(idevice.parse_info(disk.stdout).get("TotalDiskCapacity"))
-        except ParseError:
-            pass
     activation = info.get("ActivationState", "")
     return Phone(
         platform="ios",
@@ -52,7 +51,9 @@ def facts(udid: str) -> Phone:
         state="untrusted" if untrusted else "ready",
         instruction=UNTRUSTED if untrusted else "",
         manufacturer="Apple",
-        model=clean_text(info.get("ProductType", "") + (f" ({info['ModelNumber']})" if info.get("ModelNumber") else ""), 64),
+        model=clean_text(
+            info.get("ProductType", "") + (f" ({info['ModelNumber']})" if info.get("ModelNumber") else ""), 64
+        ),
         serial=clean_text(info.get("SerialNumber", ""), 64),
         imei=clean_text(info.get("InternationalMobileEquipmentIdentity", info.get("IMEI", "")), 20),
         os_version=clean_text("iOS " + info.get("ProductVersion", "?"), 32),

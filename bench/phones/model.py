@@ -12,8 +12,10 @@ from bench.model import DEVICE_ID_ALGORITHM, device_id
 class Battery:
     level_percent: int | None = None
     health: str = "unknown"  # good, overheat, dead, failure, cold, unknown (Android) / computed for iOS
-    health_percent: float | None = None  # full charge capacity / design capacity
-    cycle_count: int | None = None
+    health_percent: float | None = None  # full charge capacity / design capacity, at most 100
+    health_percent_raw: float | None = None  # the same unclamped (a recalibrated pack reads above 100)
+    cycle_count: int | None = None  # None: not reported
+    cycle_count_note: str = ""
     temperature_c: float | None = None
     source: str = ""  # dumpsys battery, power_supply, ioreg ...
 
@@ -26,6 +28,8 @@ class Phone:
     instruction: str = ""  # what the technician must do when not ready
     manufacturer: str = ""
     model: str = ""
+    brand: str = ""  # ro.product.brand (Android): "samsung", "google"
+    marketing_name: str = ""  # the name it is sold under, where the phone reports one
     serial: str = ""
     imei: str = ""
     os_version: str = ""
@@ -61,15 +65,24 @@ class Phone:
         if not self.reachable:
             out.append(self.instruction or f"phone is {self.state}")
         if self.platform == "android" and self.accounts:
-            out.append("accounts still signed in (" + ", ".join(self.accounts) + "): remove them in Settings > "
-                       "Accounts first, or Factory Reset Protection will lock the phone")
+            out.append(
+                "accounts still signed in (" + ", ".join(self.accounts) + "): remove them in Settings > "
+                "Accounts first, or Factory Reset Protection will lock the phone"
+            )
         if self.platform == "ios" and self.activation_lock == "on":
             out.append("Find My / Activation Lock is on: the donor must sign out of their Apple ID first")
         return out
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        d.update(kind="phone", devnode=self.handle, transport="usb", size_bytes=self.storage_bytes or 0,
-                 device_id=self.device_id, device_id_algorithm=DEVICE_ID_ALGORITHM,
-                 verdict="wipeable" if not self.blockers() else "blocked", reasons=self.blockers())
+        d.update(
+            kind="phone",
+            devnode=self.handle,
+            transport="usb",
+            size_bytes=self.storage_bytes or 0,
+            device_id=self.device_id,
+            device_id_algorithm=DEVICE_ID_ALGORITHM,
+            verdict="wipeable" if not self.blockers() else "blocked",
+            reasons=self.blockers(),
+        )
         return d

@@ -7,14 +7,13 @@ raise `NotAvailable` with a sentence saying so: the screen shows it; nothing pre
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import importlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from bench.errors import BenchError, DeviceRemoved
 from bench.model import Device, Verdict, clean_text, human_size
@@ -32,8 +31,10 @@ def optional_module(name: str, what: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if missing == name or name.startswith(missing + "."):
-            raise NotAvailable(f"{what} is not available in this build yet ({name} is missing)",
-                               hint="update bench; everything else keeps working") from exc
+            raise NotAvailable(
+                f"{what} is not available in this build yet ({name} is missing)",
+                hint="update bench; everything else keeps working",
+            ) from exc
         raise
 
 
@@ -41,8 +42,10 @@ def _attr(module: ModuleType, names: tuple[str, ...], what: str) -> Any:
     for name in names:
         if hasattr(module, name):
             return getattr(module, name)
-    raise NotAvailable(f"{what} is not available in this build yet ({module.__name__} has no {names[0]})",
-                       hint="update bench; everything else keeps working")
+    raise NotAvailable(
+        f"{what} is not available in this build yet ({module.__name__} has no {names[0]})",
+        hint="update bench; everything else keeps working",
+    )
 
 
 def translate(exc: BaseException) -> BenchError:
@@ -52,10 +55,14 @@ def translate(exc: BaseException) -> BenchError:
     if isinstance(exc, FileNotFoundError):
         return DeviceRemoved(f"{exc.filename or 'the device'} is gone", hint="re-plug the device and rescan (r)")
     if isinstance(exc, OSError):
-        return BenchError(f"{exc.strerror or exc} ({exc.filename or 'system'})",
-                          hint="check the device and the cabling, then try again")
-    return BenchError(f"unexpected problem: {type(exc).__name__}: {clean_text(exc, 200)}",
-                      hint="try again; if it repeats, run `bench doctor` and tell support")
+        return BenchError(
+            f"{exc.strerror or exc} ({exc.filename or 'system'})",
+            hint="check the device and the cabling, then try again",
+        )
+    return BenchError(
+        f"unexpected problem: {type(exc).__name__}: {clean_text(exc, 200)}",
+        hint="try again; if it repeats, run `bench doctor` and tell support",
+    )
 
 
 def human_eta(seconds: float | None) -> str:
@@ -96,7 +103,12 @@ class JobView:
 
     @property
     def failed(self) -> bool:
-        return self.result in ("failed", "aborted")
+        return self.result in ("failed", "aborted", "not_recorded")
+
+    @property
+    def not_recorded(self) -> bool:
+        """The wipe ran but its result could not be written: nothing proves it, so wipe again."""
+        return self.result == "not_recorded"
 
 
 class ProgressBridge:
@@ -153,7 +165,7 @@ class HostLoadProbe:
         now = time.monotonic()
         try:
             io = self._psutil.disk_io_counters()
-        except Exception:  # noqa: BLE001 - containers may not expose it
+        except Exception:
             io = None
         r = w = 0.0
         if io is not None and self._last is not None and self._last[1] is not None:
@@ -175,6 +187,8 @@ class StationStatus:
     printer: str
     printer_state: str
     load: HostLoad | None
+    batch: str = ""  # the current donor batch ('' = none)
+    batch_counts: dict[str, int] = field(default_factory=dict)  # its reconciliation counts
 
 
 @dataclass
@@ -200,6 +214,7 @@ class BenchAdapter:
     _engine: Any = field(default=None, repr=False)
     _engine_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     bridge: ProgressBridge = field(default_factory=ProgressBridge, repr=False)
+    _snapshot_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- station ------------------------------------------------------------------------------
     @property
@@ -229,8 +244,76 @@ class BenchAdapter:
         last_error = clean_text(last_error, 80)
         printer_state = self.printer_state()
         load = self.load_probe() if self.load_probe else None
-        return StationStatus(cfg.station_id, cfg.operator, sync, queued, rejected, last_error,
-                             clean_text(cfg.printer, 40), printer_state, load)
+        batch, counts = self.batch_summary()
+        return StationStatus(
+            cfg.station_id,
+            cfg.operator,
+            sync,
+            queued,
+            rejected,
+            last_error,
+            clean_text(cfg.printer, 40),
+            printer_state,
+            load,
+            batch,
+            counts,
+        )
+
+    # -- host assets and batches (bench.custody) -------------------------------------------------
+    def batch_summary(self) -> tuple[str, dict[str, int]]:
+        """The current batch and its reconciliation counts (recomputed only when the store changed)."""
+        from bench.custody import intake
+        from bench.custody.reconcile import reconcile
+
+        store = self.station.store
+        batch = intake.current_batch(store)
+        if not batch:
+            return "", {}
+        key = (batch, store.last_hash())
+        cached = getattr(self, "_batch_cache", None)
+        if cached and cached[0] == key:
+            return batch, cached[1]
+        counts = reconcile(self.snapshot(), batch).counts()
+        self._batch_cache = (key, counts)
+        return batch, counts
+
+    def snapshot(self) -> Any:
+        """The custody picture, rebuilt only when a record was added since (the status bar keeps it warm
+        between scans)."""
+        from bench.custody.state import Snapshot
+
+        with self._snapshot_lock:
+            last = self.station.store.last_hash()
+            cached = getattr(self, "_snapshot_cache", None)
+            if cached is None or cached[0] != last:
+                cached = (last, Snapshot.load(self.station.store))
+                self._snapshot_cache = cached
+            return cached[1]
+
+    def scan_code(self, code: str, selected: list[Device]) -> Any:
+        """A scanned barcode (bench.custody.scan): selects a device, sets the batch, or names the host."""
+        from bench.custody import intake, scan
+
+        store = self.station.store
+        return scan.interpret(
+            store, self.config, code, selected=selected, batch=intake.current_batch(store), snap=self.snapshot()
+        )
+
+    def host_of(self, device: Device) -> Any:
+        from bench.custody.state import Snapshot
+
+        return Snapshot.load(self.station.store).host_of(device.device_id)
+
+    def grading(self, host: Any) -> dict[str, Any] | None:
+        from bench.custody.state import Snapshot
+
+        rec = Snapshot.load(self.station.store).gradings.get(host.host_id)
+        return rec.payload if rec else None
+
+    def grade_host(self, host: Any, grading: Any) -> Any:
+        from bench.custody import events
+
+        return events.grade(self.station.store, self.config, host, grading)
 
     def printer_state(self) -> str:
         """One or two words for the status bar; never raises (a dead printer is a state)."""
@@ -290,9 +373,14 @@ class BenchAdapter:
         return self.station.store.records(device_id=device.device_id, limit=limit)
 
     def annotate(self, device: Device, note: Annotation) -> Any:
-        payload = {"donor": clean_text(note.donor, 120), "batch": clean_text(note.batch, 60),
-                   "cosmetic_grade": clean_text(note.cosmetic_grade, 4), "notes": clean_text(note.notes, 1000),
-                   "devnode": device.devnode, "serial": clean_text(device.serial, 80)}
+        payload = {
+            "donor": clean_text(note.donor, 120),
+            "batch": clean_text(note.batch, 60),
+            "cosmetic_grade": clean_text(note.cosmetic_grade, 4),
+            "notes": clean_text(note.notes, 1000),
+            "devnode": device.devnode,
+            "serial": clean_text(device.serial, 80),
+        }
         return self.station.store.append("device.annotated", payload, device_id=device.device_id)
 
     def annotation(self, device: Device) -> Annotation:
@@ -335,16 +423,29 @@ class BenchAdapter:
             return plan_mod.make_plan(device, caps, prof)
         return engine.plan(device, profile)
 
+    def confirming(self, device: Device) -> None:
+        """The technician is shown `device` to confirm: the engine remembers its identity samples now."""
+        import contextlib
+
+        with contextlib.suppress(Exception):  # no engine (yet), or the device went: the start re-checks it
+            self.engine().remember_identity(device)
+
     def start_wipe(self, device: Device, profile: str, *, donor: str = "", batch: str = "") -> str:
         verdict = self.guard(device)
         if not verdict.wipeable:
             from bench.errors import ProtectedDevice
 
-            raise ProtectedDevice(f"{device.devnode} is protected: {'; '.join(verdict.reasons)}",
-                                  hint="bench never wipes its own disks or a protected serial")
+            raise ProtectedDevice(
+                f"{device.devnode} is protected: {'; '.join(verdict.reasons)}",
+                hint="bench never wipes its own disks or a protected serial",
+            )
         if not donor and not batch:
             note = self.annotation(device)
             donor, batch = note.donor, note.batch
+        if not donor and not batch:
+            host = self.host_of(device)  # a drive linked to a donated computer carries its batch
+            if host is not None:
+                donor, batch = host.donor, host.batch
         return self.engine().start(device, profile, donor=donor, batch=batch)
 
     def cancel(self, job_id: str) -> None:
@@ -363,7 +464,7 @@ class BenchAdapter:
         try:
             eng.cancel_all()
             eng.wait_all(timeout=timeout)
-        except Exception:  # noqa: BLE001 - best effort on exit; the next start closes open jobs
+        except Exception:
             pass
 
     # -- labels -------------------------------------------------------------------------------
@@ -371,9 +472,17 @@ class BenchAdapter:
         from bench.store import assets
 
         prefix = assets.asset_prefix(self.config.station_id, self.config.asset_prefix)
-        tag, _ = assets.issue(self.station.store, device.device_id, prefix,
-                              {"kind": device.kind, "vendor": clean_text(device.vendor), "model": clean_text(device.model),
-                               "serial": clean_text(device.serial)})
+        tag, _ = assets.issue(
+            self.station.store,
+            device.device_id,
+            prefix,
+            {
+                "kind": device.kind,
+                "vendor": clean_text(device.vendor),
+                "model": clean_text(device.model),
+                "serial": clean_text(device.serial),
+            },
+        )
         return tag
 
     def print_label(self, device: Device, record_uuid: str = "") -> str:
@@ -387,8 +496,10 @@ class BenchAdapter:
         else:
             out = queue.print_label(self.station, asset_tag=self.asset_tag(device))
         if not out.printed:
-            raise PrinterError(f"label not printed: {clean_text(out.error, 200)}",
-                               hint=out.hint or "it stays queued and prints when the printer is back")
+            raise PrinterError(
+                f"label not printed: {clean_text(out.error, 200)}",
+                hint=out.hint or "it stays queued and prints when the printer is back",
+            )
         where = f" (preview {out.preview})" if out.preview else ""
         return f"label {out.job.asset_tag} printed{where}"
 
@@ -410,11 +521,14 @@ class BenchAdapter:
     def check_pin(self, pin: str) -> bool:
         """True for the supervisor's PIN; the PIN is then kept (in memory) for this session's
         validations and exports, which bench.certs checks again."""
-        expected = self.config.supervisor.pin_sha256.strip().lower()
-        if not expected:
-            raise NotAvailable("no supervisor PIN is configured on this station",
-                               hint="set supervisor.pin_sha256 in the config (printf %s PIN | sha256sum)")
-        ok = hmac.compare_digest(hashlib.sha256(pin.encode()).hexdigest(), expected)
+        from bench import pin as pinmod
+
+        if not pinmod.configured(self.config):
+            raise NotAvailable(
+                "no supervisor PIN is configured on this station",
+                hint="run `bench certs pin-hash` and put its pin_hash line under [supervisor] in the config",
+            )
+        ok = pinmod.check(self.config, pin)
         self._pin = pin if ok else ""
         return ok
 
@@ -422,8 +536,16 @@ class BenchAdapter:
         self._pin = ""
 
     def results(self, limit: int = 200) -> list[Any]:
-        return self.station.store.records(kind="wipe.result", limit=limit) + \
-            self.station.store.records(kind="phone.wipe.result", limit=limit)
+        return self.station.store.records(kind="wipe.result", limit=limit) + self.station.store.records(
+            kind="phone.wipe.result", limit=limit
+        )
+
+    def slow_zones(self, record_uuid: str) -> tuple[str, ...]:
+        """The slow-zone findings of a `wipe.result` record's speed profile (none without one)."""
+        from bench.wipe.speed import findings_of
+
+        rec = self.station.store.get(record_uuid) if record_uuid else None
+        return tuple(findings_of(rec.payload)) if rec is not None and rec.kind == "wipe.result" else ()
 
     def _records(self, uuids: list[str]) -> list[Any]:
         recs = [self.station.store.get(u) for u in uuids]
@@ -434,16 +556,35 @@ class BenchAdapter:
         fn = _attr(mod, ("validate",), "Supervisor validation")
         return fn(self.station, self._records(record_uuids), getattr(self, "_pin", ""), note=note)
 
-    def export_certificates(self, *, device: str = "", batch: str = "", since: str = "", until: str = "",
-                            out_dir: str = "") -> list[str]:
+    def export_certificates(
+        self, *, device: str = "", batch: str = "", since: str = "", until: str = "", out_dir: str = ""
+    ) -> list[str]:
         from pathlib import Path
 
         mod = optional_module("bench.certs.export", "Certificate export")
         fn = _attr(mod, ("export",), "Certificate export")
         sel = mod.Selection(device=device or None, batch=batch or None, since=since or None, until=until or None)
         out = Path(out_dir) if out_dir else self.station.data_dir / "certificates"
-        _envelopes, paths = fn(self.station, sel, tuple(getattr(mod, "FORMATS", ("pdf", "json"))), out,
-                               getattr(self, "_pin", ""))
+        _envelopes, paths = fn(
+            self.station, sel, tuple(getattr(mod, "FORMATS", ("pdf", "json"))), out, getattr(self, "_pin", "")
+        )
+        return [str(p) for p in paths]
+
+    def export_machine_certificates(self, *, host: str = "", batch: str = "", out_dir: str = "") -> list[str]:
+        """One signed certificate per computer (one host, or every host of a batch with its report)."""
+        from pathlib import Path
+
+        from bench.certs import machine_report
+
+        out = Path(out_dir) if out_dir else self.station.data_dir / "certificates"
+        _envelopes, _report, paths = machine_report.export(
+            self.station,
+            host=host or None,
+            batch=None if host else (batch or None),
+            formats=("pdf", "json", "csv"),
+            out_dir=out,
+            pin=getattr(self, "_pin", ""),
+        )
         return [str(p) for p in paths]
 
     def rejected(self) -> list[tuple[Any, str]]:

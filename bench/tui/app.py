@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from bench.errors import BenchError
-from bench.model import clean_text
+from bench.model import clean_text, terminal_safe
 from bench.station import Station
 from bench.tui import messages as m
 from bench.tui.adapter import BenchAdapter, HostLoad, HostLoadProbe
@@ -18,8 +19,10 @@ from bench.tui.adapter import BenchAdapter, HostLoad, HostLoadProbe
 class BenchApp(App):
     CSS_PATH = "bench.tcss"
     TITLE = "bench"
-    BINDINGS = [Binding("q", "quit", "Quit", id="quit", tooltip="leave bench (running wipes are cancelled)"),
-                Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="leave bench (running wipes are cancelled)"),
+        Binding("ctrl+p", "command_palette", "Commands", id="palette", show=False),
+    ]
 
     def __init__(self, adapter: BenchAdapter, *, watch: bool = True, scan: bool = True) -> None:
         super().__init__()
@@ -36,6 +39,11 @@ class BenchApp(App):
     def _job_finished(self, event: Any) -> None:
         # Engine worker thread: post only (post_message is thread-safe).
         self.main.post_message(m.JobFinished(event))
+
+    def notify(self, message: Any, *, title: str = "", **kwargs: Any) -> None:
+        """Every toast passes here (screens' notify calls the app's): text from a register, a
+        phone or a tool may carry escape sequences, which must never reach the terminal."""
+        super().notify(terminal_safe(str(message)), title=terminal_safe(str(title)), **kwargs)
 
     def show_error(self, error: BenchError) -> None:
         text = clean_text(error.message, 400)
@@ -72,15 +80,23 @@ class BenchApp(App):
             return
         for binding in main.BINDINGS:
             if isinstance(binding, Binding) and binding.id:
-                yield SystemCommand(binding.description, binding.tooltip or binding.description,
-                                    lambda a=binding.action: self.run_action(a, main))
+                yield SystemCommand(
+                    binding.description,
+                    binding.tooltip or binding.description,
+                    lambda a=binding.action: self.run_action(a, main),
+                )
 
     def on_unmount(self) -> None:
         self.adapter.shutdown()
 
 
-def make_app(station: Station, *, watch: bool = True, scan: bool = True,
-             load_probe: Callable[[], HostLoad | None] | None | bool = True) -> BenchApp:
+def make_app(
+    station: Station,
+    *,
+    watch: bool = True,
+    scan: bool = True,
+    load_probe: Callable[[], HostLoad | None] | bool | None = True,
+) -> BenchApp:
     """The one factory the CLI, the tests and the benchmark use.
 
     watch: start the hot-plug monitor; scan: enumerate devices at start;

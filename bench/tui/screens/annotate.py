@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
@@ -14,7 +16,7 @@ from bench.tui.adapter import COSMETIC_GRADES, Annotation
 
 
 class AnnotateScreen(ModalScreen[Annotation | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="annotate.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="annotate.cancel")]
 
     def __init__(self, device: Device, current: Annotation) -> None:
         super().__init__()
@@ -24,13 +26,19 @@ class AnnotateScreen(ModalScreen[Annotation | None]):
     def compose(self) -> ComposeResult:
         c = self.current
         with Vertical(classes="dialog"):
-            yield Label(f"{clean_text(self.device.devnode)}  {clean_text(self.device.model or '-', 30)}  "
-                        f"serial {clean_text(self.device.serial or '-', 30)}", classes="dialog-title")
+            yield Label(
+                f"{clean_text(self.device.devnode)}  {clean_text(self.device.model or '-', 30)}  "
+                f"serial {clean_text(self.device.serial or '-', 30)}",
+                classes="dialog-title",
+            )
             yield Input(c.donor, placeholder="donor", id="donor")
             yield Input(c.batch, placeholder="batch reference", id="batch")
-            yield Select([(f"cosmetic grade {g}", g) for g in COSMETIC_GRADES], id="grade",
-                         value=c.cosmetic_grade if c.cosmetic_grade in COSMETIC_GRADES else Select.NULL,
-                         prompt="cosmetic grade")
+            yield Select(
+                [(f"cosmetic grade {g}", g) for g in COSMETIC_GRADES],
+                id="grade",
+                value=c.cosmetic_grade if c.cosmetic_grade in COSMETIC_GRADES else Select.NULL,
+                prompt="cosmetic grade",
+            )
             yield Input(c.notes, placeholder="notes", id="notes")
             with Horizontal(classes="buttons"):
                 yield Button("Save", id="save", variant="primary")
@@ -41,8 +49,12 @@ class AnnotateScreen(ModalScreen[Annotation | None]):
 
     def value(self) -> Annotation:
         grade = self.query_one("#grade", Select).value
-        return Annotation(self.query_one("#donor", Input).value.strip(), self.query_one("#batch", Input).value.strip(),
-                          grade if isinstance(grade, str) else "", self.query_one("#notes", Input).value.strip())
+        return Annotation(
+            self.query_one("#donor", Input).value.strip(),
+            self.query_one("#batch", Input).value.strip(),
+            grade if isinstance(grade, str) else "",
+            self.query_one("#notes", Input).value.strip(),
+        )
 
     @on(Button.Pressed, "#save")
     @on(Input.Submitted, "#notes")

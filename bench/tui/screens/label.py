@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label
@@ -15,7 +15,7 @@ from bench.tui.widgets.halfblock import LabelPreview
 
 
 class LabelScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,v", "close", "Close", id="label.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,v", "close", "Close", id="label.close")]
 
     def __init__(self, devnode: str, image: Any) -> None:
         super().__init__()
@@ -30,7 +30,7 @@ class LabelScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         try:
             self.query_one(LabelPreview).show(self.image)
-        except Exception as exc:  # noqa: BLE001 - an unreadable preview is a message
+        except Exception as exc:
             self.query_one(LabelPreview).update(f"cannot show the preview: {clean_text(exc, 200)}")
 
     def action_close(self) -> None:

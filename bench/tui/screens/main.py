@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -14,8 +15,14 @@ from bench.errors import BenchError
 from bench.model import Device, clean_text
 from bench.tui import messages as m
 from bench.tui.adapter import JobView, NotAvailable, translate
+from bench.tui.screens.custody_actions import CustodyActions
 from bench.tui.widgets.device_table import DeviceRow, DeviceTable
 from bench.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from bench.tui.app import BenchApp
 
 #: Progress is drawn at most this often (events are coalesced per job in between).
 PROGRESS_INTERVAL = 0.25
@@ -33,8 +40,11 @@ def same_device(old: Device, new: Device) -> bool:
     return not (old.serial and new.serial and old.serial != new.serial)
 
 
-class MainScreen(Screen):
-    BINDINGS = [
+class MainScreen(CustodyActions, Screen):
+    if TYPE_CHECKING:  # self.app typed as the bench app (adapter, show_error); Textual's own at run time
+        app = getters.app(BenchApp)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "detail", "Detail", id="detail", tooltip="identity, health, wipe plan, history"),
         Binding("space", "select", "Select", id="select", tooltip="select or unselect the device for a wipe"),
         Binding("w", "wipe", "Wipe", id="wipe", tooltip="choose a profile and wipe the selected devices"),
@@ -43,6 +53,8 @@ class MainScreen(Screen):
         Binding("l", "print_label", "Label", id="print_label", tooltip="print this device's label"),
         Binding("v", "preview_label", "Preview", id="preview_label", tooltip="preview the label on screen"),
         Binding("n", "annotate", "Donor", id="annotate", tooltip="donor, batch, cosmetic grade, notes"),
+        Binding("b", "scan", "Scan", id="scan", tooltip="scan a barcode: asset tag, batch, or the computer's serial"),
+        Binding("g", "grade", "Grade", id="grade", tooltip="grade the computer this drive came out of"),
         Binding("a", "auto", "Auto", id="auto", tooltip="arm or disarm auto-wipe of newly inserted drives"),
         Binding("k", "acknowledge", "Ack", id="acknowledge", tooltip="acknowledge a failed drive"),
         Binding("h", "phone", "Phone", id="phone", show=False, tooltip="phone assisted reset steps"),
@@ -87,18 +99,22 @@ class MainScreen(Screen):
 
     def on_unmount(self) -> None:
         if self._monitor is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._monitor.stop()
-            except Exception:  # noqa: BLE001 - stopping on exit is best effort
-                pass
 
     # -- detection ----------------------------------------------------------------------------
     def start_monitor(self) -> None:
         try:
-            self._monitor = self.adapter.watch(lambda action, subject: self.post_message(m.HotplugEvent(action, subject)))
+            self._monitor = self.adapter.watch(
+                lambda action, subject: self.post_message(m.HotplugEvent(action, subject))
+            )
         except NotAvailable as exc:
-            self.notify(f"{exc.message}; the table is rescanned every {POLL_INTERVAL:.0f} s instead",
-                        title=exc.title, severity="warning", markup=False)
+            self.notify(
+                f"{exc.message}; the table is rescanned every {POLL_INTERVAL:.0f} s instead",
+                title=exc.title,
+                severity="warning",
+                markup=False,
+            )
             self.set_interval(POLL_INTERVAL, lambda: self.scan(initial=False), name="poll")
         except BenchError as exc:
             self.post_message(m.ActionFailed(exc, "hot-plug monitor"))
@@ -111,8 +127,27 @@ class MainScreen(Screen):
             # 'add', or 'change' (a loop device getting a backing file counts as an appearance)
             old = self.table.rows_by_dev.get(event.subject.devnode)
             self.check_device(event.subject, hotplug=event.action == "add" or old is None or old.removed)
+        elif event.action in ("phone-add", "phone-remove"):
+            self.phone_plugged(event.action == "phone-add", event.subject)
         else:
             self.scan(initial=False)  # a bare devnode: the truth is what enumeration sees now
+
+    def phone_plugged(self, plugged: bool, phone: Any) -> None:
+        """A phone on USB came or went: say so, and refresh the phone screen if it is open and idle
+        (a reset in progress follows its own phone through reboots)."""
+        from bench.tui.screens.phone import PhoneScreen
+
+        maker = clean_text(getattr(phone, "manufacturer", "") or getattr(phone, "platform", "") or "phone", 30)
+        serial = clean_text(getattr(phone, "serial", "") or "no serial", 40)
+        self.notify(
+            f"{maker} {clean_text(getattr(phone, 'product', ''), 40)} ({serial})"
+            + (": press h for the phone screen" if plugged else ""),
+            title="Phone plugged in" if plugged else "Phone unplugged",
+            markup=False,
+        )
+        screen = self.app.screen
+        if isinstance(screen, PhoneScreen) and screen.follows_plugging:
+            screen.load()
 
     @work(thread=True, group="guard", exit_on_error=False)
     def check_device(self, device: Device, hotplug: bool) -> None:
@@ -124,7 +159,7 @@ class MainScreen(Screen):
             return self.adapter.guard(device), ""
         except BenchError as exc:
             return None, exc.message
-        except Exception as exc:  # noqa: BLE001 - a vanished device must not stop the scan
+        except Exception as exc:
             return None, translate(exc).message
 
     @work(thread=True, exclusive=True, group="scan", exit_on_error=False)
@@ -188,7 +223,7 @@ class MainScreen(Screen):
             grade, reasons = "n/a", ["health grading is not available in this build yet"]
         except BenchError as exc:
             grade, reasons = "unknown", [exc.message + (f" ({exc.hint})" if exc.hint else "")]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             grade, reasons = "unknown", [translate(exc).message]
         self.post_message(m.HealthRead(device.devnode, grade, reasons))
 
@@ -196,7 +231,7 @@ class MainScreen(Screen):
     def on_health(self, event: m.HealthRead) -> None:
         row = self.table.rows_by_dev.get(event.devnode)
         if row is not None:
-            row.grade, row.reasons = event.grade, tuple(event.reasons)
+            row.grade, row.reasons = _regrade(event.grade, tuple(event.reasons), row.slow_zones)
             self.table.refresh_row_cells(event.devnode, ("health",))
 
     # -- status -------------------------------------------------------------------------------
@@ -204,7 +239,7 @@ class MainScreen(Screen):
     def refresh_status(self) -> None:
         try:
             self.post_message(m.StatusRefreshed(self.adapter.status()))
-        except Exception as exc:  # noqa: BLE001 - the register or store going away is shown, not fatal
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "status"))
 
     @work(thread=True, exclusive=True, group="labels", exit_on_error=False)
@@ -212,7 +247,7 @@ class MainScreen(Screen):
         """Queued labels print by themselves once the printer is back (never blocking the screen)."""
         try:
             printed = self.adapter.retry_labels()
-        except Exception:  # noqa: BLE001 - a printer still away is the normal case: they stay queued
+        except Exception:
             return
         if printed:
             self.app.call_from_thread(self.notify, f"{printed} queued label(s) printed", markup=False)
@@ -256,21 +291,41 @@ class MainScreen(Screen):
     def on_job_finished(self, event: m.JobFinished) -> None:
         ev = event.event
         job = self.jobs.setdefault(ev.job_id, JobView(ev.job_id, ev.devnode))
-        job.result, job.reason, job.record_uuid = ev.result, clean_text(ev.reason, 200), ev.record_uuid
+        job.result, job.reason, job.record_uuid = ev.result, clean_text(ev.reason, 400), ev.record_uuid
         if job.result.startswith("passed"):
             job.bytes_done = job.bytes_total
         row = self.table.rows_by_dev.get(ev.devnode)
         if row is not None:
             row.job = job
+            zones = self.adapter.slow_zones(job.record_uuid)
+            if zones:  # a weak region the wipe found is a health finding: the Health column shows it
+                row.slow_zones = zones
+                row.grade, row.reasons = _regrade(row.grade, row.reasons, zones)
             if row.removed and not row.flagged:
                 self.table.drop(ev.devnode)
             else:
                 self.table.refresh_row_cells(ev.devnode)
-        if job.failed:
-            self.notify(f"{ev.devnode}: wipe {job.result}: {job.reason or 'no reason given'}",
-                        title="Wipe failed", severity="error", timeout=10, markup=False)
-        elif row is not None and job.result.startswith("passed") and (
-                ev.job_id in self._auto_jobs or self.adapter.config.label.auto_print):
+        if job.not_recorded:
+            self.notify(
+                f"{ev.devnode}: wipe NOT RECORDED, so it does not count: {job.reason}",
+                title="Wipe not recorded: wipe again",
+                severity="error",
+                timeout=30,
+                markup=False,
+            )
+        elif job.failed:
+            self.notify(
+                f"{ev.devnode}: wipe {job.result}: {job.reason or 'no reason given'}",
+                title="Wipe failed",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+        elif (
+            row is not None
+            and job.result.startswith("passed")
+            and (ev.job_id in self._auto_jobs or self.adapter.config.label.auto_print)
+        ):
             self.print_label(row.device, ev.record_uuid)  # [label] auto_print: the label follows the pass
 
     # -- actions ------------------------------------------------------------------------------
@@ -285,8 +340,12 @@ class MainScreen(Screen):
         if row is None:
             return
         if not row.selected and not row.wipeable:
-            self.notify(f"{row.devnode} cannot be selected: {row.why_not}", title="Protected device",
-                        severity="warning", markup=False)
+            self.notify(
+                f"{row.devnode} cannot be selected: {row.why_not}",
+                title="Protected device",
+                severity="warning",
+                markup=False,
+            )
             return
         row.selected = not row.selected
         self.table.refresh_row_cells(row.devnode, ("dev",))
@@ -307,14 +366,16 @@ class MainScreen(Screen):
         blocked = [r for r in rows if not r.wipeable]
         if blocked:
             r = blocked[0]
-            self.notify(f"{r.devnode} cannot be wiped: {r.why_not}", title="Protected device", severity="warning", markup=False)
+            self.notify(
+                f"{r.devnode} cannot be wiped: {r.why_not}", title="Protected device", severity="warning", markup=False
+            )
             return
         busy = [r for r in rows if r.job and r.job.running]
         if busy:
             self.notify(f"{busy[0].devnode} is already being wiped", severity="warning", markup=False)
             return
-        from bench.tui.screens.profile import ProfilePicker
         from bench.tui.screens.confirm import ConfirmWipe
+        from bench.tui.screens.profile import ProfilePicker
 
         def chosen(profile: str | None) -> None:
             if not profile:
@@ -324,6 +385,8 @@ class MainScreen(Screen):
                 if ok:
                     self.start_wipes(rows, profile)
 
+            for r in rows:  # what the technician is about to confirm: remembered for the re-check before writing
+                self.adapter.confirming(r.device)
             self.app.push_screen(ConfirmWipe([r.device for r in rows], profile), confirmed)
 
         try:
@@ -338,7 +401,7 @@ class MainScreen(Screen):
         for row in rows:
             try:
                 job_id = self.adapter.start_wipe(row.device, profile)
-            except Exception as exc:  # noqa: BLE001 - one device failing must not stop the others
+            except Exception as exc:
                 self.post_message(m.ActionFailed(translate(exc), f"wipe {row.devnode}"))
                 continue
             self.post_message(m.JobStarted(row.devnode, job_id, profile, auto))
@@ -357,7 +420,7 @@ class MainScreen(Screen):
         try:
             self.adapter.cancel(job_id)
             self.post_message(m.ActionDone("cancel requested: the job stops after the current block"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "cancel"))
 
     def action_selftest(self) -> None:
@@ -370,7 +433,7 @@ class MainScreen(Screen):
         self.post_message(m.ActionDone(f"{device.devnode}: SMART short self-test starting (about 2 minutes)"))
         try:
             self.post_message(m.ActionDone(f"{device.devnode}: {self.adapter.selftest(device)}"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "self-test"))
 
     def action_print_label(self) -> None:
@@ -382,7 +445,7 @@ class MainScreen(Screen):
     def print_label(self, device: Device, record_uuid: str = "") -> None:
         try:
             self.post_message(m.ActionDone(f"{device.devnode}: {self.adapter.print_label(device, record_uuid)}"))
-        except Exception as exc:  # noqa: BLE001 - a dead printer is a message, not a crash
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "label"))
 
     def action_preview_label(self) -> None:
@@ -394,7 +457,7 @@ class MainScreen(Screen):
     def preview_label(self, device: Device) -> None:
         try:
             self.post_message(m.LabelReady(device.devnode, self.adapter.preview_label(device)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "label preview"))
 
     @on(m.LabelReady)
@@ -420,7 +483,7 @@ class MainScreen(Screen):
         try:
             self.adapter.annotate(device, note)
             self.post_message(m.ActionDone(f"{device.devnode}: donor/batch/grade saved"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(m.ActionFailed(translate(exc), "annotate"))
 
     def action_auto(self) -> None:
@@ -440,13 +503,20 @@ class MainScreen(Screen):
         except BenchError as exc:
             self.app.show_error(exc)
             return
-        self.app.push_screen(ProfilePicker(profiles, self.adapter.config.wipe.default_profile,
-                                           title="Auto-wipe every newly inserted drive with:"), chosen)
+        self.app.push_screen(
+            ProfilePicker(
+                profiles, self.adapter.config.wipe.default_profile, title="Auto-wipe every newly inserted drive with:"
+            ),
+            chosen,
+        )
 
     def arm_auto(self, profile: str) -> None:
         self.auto_profile = profile
-        self.notify(f"AUTO armed: every newly inserted drive the guard allows is wiped with {profile}",
-                    severity="warning", markup=False)
+        self.notify(
+            f"AUTO armed: every newly inserted drive the guard allows is wiped with {profile}",
+            severity="warning",
+            markup=False,
+        )
         self.query_one(StatusBar).show(self.status, profile)
 
     def action_acknowledge(self) -> None:
@@ -491,3 +561,10 @@ class MainScreen(Screen):
     @on(m.ActionDone)
     def on_action_done(self, event: m.ActionDone) -> None:
         self.notify(clean_text(event.text, 300), markup=False)
+
+
+def _regrade(grade: str, reasons: tuple[str, ...], zones: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """A health grade once the drive's last wipe found slow zones (never good)."""
+    from bench.health.grade import regrade
+
+    return regrade(grade, reasons, zones)

@@ -4,12 +4,13 @@ Everything is recorded (`phone.wipe.started` / `phone.wipe.result`)."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
@@ -19,15 +20,24 @@ from bench.errors import BenchError
 from bench.model import clean_text
 from bench.tui.adapter import optional_module, translate
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from bench.tui.app import BenchApp
+
 
 def phone_facts(phone: Any) -> Text:
     t = Text()
     t.append(f"{clean_text(phone.manufacturer, 30)} {clean_text(phone.model, 40)}".strip() or "phone", "bold")
     t.append(f"  ({phone.platform}, {clean_text(phone.state, 20)})\n")
-    for name, value in (("serial", phone.serial), ("IMEI", phone.imei), ("OS", phone.os_version),
-                        ("storage", f"{phone.storage_bytes / 1e9:.0f} GB" if phone.storage_bytes else ""),
-                        ("encryption", phone.encryption), ("activation lock", phone.activation_lock
-                                                           if phone.platform == "ios" else "")):
+    for name, value in (
+        ("serial", phone.serial),
+        ("IMEI", phone.imei),
+        ("OS", phone.os_version),
+        ("storage", f"{phone.storage_bytes / 1e9:.0f} GB" if phone.storage_bytes else ""),
+        ("encryption", phone.encryption),
+        ("activation lock", phone.activation_lock if phone.platform == "ios" else ""),
+    ):
         if value:
             t.append(f"  {name:<16}", "dim")
             t.append(clean_text(value, 80) + "\n")
@@ -37,7 +47,10 @@ def phone_facts(phone: Any) -> Text:
 
 
 class PhoneScreen(Screen):
-    BINDINGS = [
+    if TYPE_CHECKING:  # self.app typed as the bench app (adapter, show_error); Textual's own at run time
+        app = getters.app(BenchApp)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="phone.back"),
         Binding("n", "next_phone", "Next phone", id="phone.next"),
         Binding("s", "start", "Start reset", id="phone.start", tooltip="record the start of the assisted reset"),
@@ -86,27 +99,36 @@ class PhoneScreen(Screen):
         try:
             detect = optional_module("bench.phones.detect", "Phone detection")
             self.post_message(self.Found(detect.enumerate_phones()))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(self.Found([], translate(exc)))
+
+    @property
+    def follows_plugging(self) -> bool:
+        """Re-list phones on plug and pull: not while a reset runs (it follows its own phone through
+        reboots), nor with phones a test gave."""
+        return self.reset is None and self._given is None
 
     @property
     def phone(self) -> Any:
         return self.phones[self.index] if self.phones else None
 
     @on(Found)
-    def found(self, event: "PhoneScreen.Found") -> None:
+    def found(self, event: PhoneScreen.Found) -> None:
         self.phones, self.index = event.phones, 0
         if event.error is not None:
             self.query_one("#phone-status", Static).update(
-                f"{event.error.message}" + (f"\nWhat to do: {event.error.hint}" if event.error.hint else ""))
+                f"{event.error.message}" + (f"\nWhat to do: {event.error.hint}" if event.error.hint else "")
+            )
             return
         self.show()
 
     def show(self) -> None:
         status = self.query_one("#phone-status", Static)
         if self.phone is None:
-            status.update("no phone connected: plug one in (Android: USB debugging on and this computer allowed; "
-                          "iPhone: unlocked, 'Trust this computer')")
+            status.update(
+                "no phone connected: plug one in (Android: USB debugging on and this computer allowed; "
+                "iPhone: unlocked, 'Trust this computer')"
+            )
             self.query_one("#phone-steps", Static).update("")
             return
         head = Text(f"phone {self.index + 1} of {len(self.phones)}\n", "dim")
@@ -125,8 +147,9 @@ class PhoneScreen(Screen):
             m = self.reset.method
             t.append(f"  method: {m['method']} ({m['technique']}): {m['why']}\n", "dim")
         for i, step in enumerate(steps, 1):
-            mark, style = ("[x]", "green") if step.id in done else ("[>]", "bold yellow") if step is current \
-                else ("[ ]", "")
+            mark, style = (
+                ("[x]", "green") if step.id in done else ("[>]", "bold yellow") if step is current else ("[ ]", "")
+            )
             t.append(f"  {mark} {i}. {clean_text(step.instruction, 400)}\n", style)
         if self.reset and current is None:
             t.append("  every step confirmed: press f to check the phone and record the result\n", "bold")
@@ -148,7 +171,7 @@ class PhoneScreen(Screen):
 
             reset = PhoneReset(self.app.adapter.station, self.phone)
             reset.start()
-        except Exception as exc:  # noqa: BLE001 - a locked phone is a message
+        except Exception as exc:
             self.app.show_error(translate(exc))
             return
         self.reset = reset
@@ -169,7 +192,7 @@ class PhoneScreen(Screen):
         try:
             self.reset.confirm(step_id)  # may run adb (reboot to recovery)
             self.post_message(self.Changed(f"step {step_id} confirmed"))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(self.Changed(error=translate(exc)))
 
     def action_finish(self) -> None:
@@ -184,14 +207,16 @@ class PhoneScreen(Screen):
             finder = self._finder or optional_module("bench.phones.detect", "Phone detection").find
             after = finder(self.reset.phone.handle)
             if after is None:
-                raise BenchError("the phone is not connected now",
-                                 hint="re-plug it on its welcome/Hello screen, then press f again")
+                raise BenchError(
+                    "the phone is not connected now", hint="re-plug it on its welcome/Hello screen, then press f again"
+                )
             rec = self.reset.finish(after)
             self.reset = None
-            text = f"phone reset {rec.payload['result']}" + (f": {rec.payload['reason']}" if rec.payload.get("reason")
-                                                             else "")
+            text = f"phone reset {rec.payload['result']}" + (
+                f": {rec.payload['reason']}" if rec.payload.get("reason") else ""
+            )
             self.post_message(self.Changed(text))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(self.Changed(error=translate(exc)))
 
     def action_abort(self) -> None:
@@ -199,14 +224,14 @@ class PhoneScreen(Screen):
             return
         try:
             self.reset.abort("aborted by the technician")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.app.show_error(translate(exc))
         self.reset = None
         self.notify("phone reset recorded as aborted", markup=False)
         self.show()
 
     @on(Changed)
-    def changed(self, event: "PhoneScreen.Changed") -> None:
+    def changed(self, event: PhoneScreen.Changed) -> None:
         if event.error is not None:
             self.app.show_error(event.error)
         elif event.text:

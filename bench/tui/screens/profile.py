@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
@@ -14,7 +16,7 @@ from bench.model import clean_text
 
 
 class ProfilePicker(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "dismiss_none", "Back", id="profile.back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Back", id="profile.back")]
 
     def __init__(self, profiles: list[str], default: str = "", title: str = "Wipe with which profile?") -> None:
         super().__init__()

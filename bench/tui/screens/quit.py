@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label
 
 
 class ConfirmQuit(ModalScreen[bool]):
-    BINDINGS = [Binding("escape,n", "stay", "Stay", id="quit.stay"), Binding("y", "leave", "Quit", id="quit.yes")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "stay", "Stay", id="quit.stay"),
+        Binding("y", "leave", "Quit", id="quit.yes"),
+    ]
 
     def __init__(self, running: int) -> None:
         super().__init__()
@@ -19,8 +24,10 @@ class ConfirmQuit(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"{self.running} wipe(s) still running. Quitting cancels them (recorded as aborted). Quit?",
-                        classes="dialog-title danger")
+            yield Label(
+                f"{self.running} wipe(s) still running. Quitting cancels them (recorded as aborted). Quit?",
+                classes="dialog-title danger",
+            )
             with Horizontal(classes="buttons"):
                 yield Button("Quit (y)", id="leave", variant="error")
                 yield Button("Stay (n)", id="stay", variant="primary")

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Static, TabbedContent, TabPane
 
 from bench.errors import BenchError
-from bench.model import clean_text
+from bench.model import clean_text, terminal_safe
 from bench.tui.adapter import translate
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from bench.tui.app import BenchApp
 
 
 class PinScreen(ModalScreen[bool]):
     """Answers True only for the right PIN."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pin.cancel")]
+    if TYPE_CHECKING:  # self.app typed as the bench app (adapter, show_error); Textual's own at run time
+        app = getters.app(BenchApp)
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="pin.cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -36,7 +44,8 @@ class PinScreen(ModalScreen[bool]):
         try:
             ok = self.app.adapter.check_pin(event.value)
         except BenchError as exc:
-            self.query_one("#pin-error", Static).update(f"{exc.message}" + (f"\nhint: {exc.hint}" if exc.hint else ""))
+            text = clean_text(exc.message, 300) + (f"\nhint: {clean_text(exc.hint, 300)}" if exc.hint else "")
+            self.query_one("#pin-error", Static).update(text)
             return
         if ok:
             self.dismiss(True)
@@ -58,17 +67,28 @@ class RecordTable(DataTable):
             self.add_column(label, key=key)
 
 
-RESULT_COLUMNS = (("sel", " "), ("when", "When"), ("result", "Result"), ("device", "Device"),
-                  ("profile", "Profile"), ("uuid", "Record"))
+RESULT_COLUMNS = (
+    ("sel", " "),
+    ("when", "When"),
+    ("result", "Result"),
+    ("device", "Device"),
+    ("profile", "Profile"),
+    ("uuid", "Record"),
+)
 REJECTED_COLUMNS = (("when", "When"), ("kind", "Kind"), ("error", "Register said"), ("uuid", "Record"))
 
 
 class SupervisorScreen(Screen):
-    BINDINGS = [
+    if TYPE_CHECKING:  # self.app typed as the bench app (adapter, show_error); Textual's own at run time
+        app = getters.app(BenchApp)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="supervisor.back"),
-        Binding("space", "toggle", "Select", id="supervisor.select"),
+        Binding("space", "toggle_selected", "Select", id="supervisor.select"),
         Binding("V", "validate", "Validate", id="supervisor.validate", tooltip="validate the selected results"),
-        Binding("R", "retry", "Retry", id="supervisor.retry", tooltip="put the selected rejected record back in the queue"),
+        Binding(
+            "R", "retry", "Retry", id="supervisor.retry", tooltip="put the selected rejected record back in the queue"
+        ),
         Binding("ctrl+r", "retry_all", "Retry all", id="supervisor.retry_all"),
     ]
 
@@ -90,17 +110,17 @@ class SupervisorScreen(Screen):
         with TabbedContent(id="supervisor-tabs"):
             with TabPane("Results", id="tab-results"):
                 yield RecordTable(RESULT_COLUMNS, id="results")
-            with TabPane("Certificates", id="tab-certs"):
-                with Vertical():
-                    yield Label("Export signed certificates: fill one of device id / batch, or a date range")
-                    yield Input(placeholder="device id (d-…) or asset tag", id="cert-device")
-                    yield Input(placeholder="donor batch reference", id="cert-batch")
-                    with Horizontal(classes="buttons"):
-                        yield Input(placeholder="from (YYYY-MM-DD)", id="cert-since")
-                        yield Input(placeholder="until (YYYY-MM-DD)", id="cert-until")
-                    yield Input(placeholder="output folder (default: the data dir)", id="cert-out")
-                    yield Button("Export", id="cert-export", variant="primary")
-                    yield Static("", id="cert-result")
+            with TabPane("Certificates", id="tab-certs"), Vertical():
+                yield Label("Export signed certificates: fill one of device id / batch, or a date range")
+                yield Input(placeholder="device id (d-…) or asset tag", id="cert-device")
+                yield Input(placeholder="donor batch reference", id="cert-batch")
+                with Horizontal(classes="buttons"):
+                    yield Input(placeholder="from (YYYY-MM-DD)", id="cert-since")
+                    yield Input(placeholder="until (YYYY-MM-DD)", id="cert-until")
+                yield Input(placeholder="output folder (default: the data dir)", id="cert-out")
+                yield Checkbox("one certificate per computer (device = its serial or donor tag)", id="cert-hosts")
+                yield Button("Export", id="cert-export", variant="primary")
+                yield Static("", id="cert-result")
             with TabPane("Rejected sync", id="tab-rejected"):
                 yield RecordTable(REJECTED_COLUMNS, id="rejected")
         yield Footer()
@@ -113,11 +133,11 @@ class SupervisorScreen(Screen):
         a = self.app.adapter
         try:
             self.post_message(self.Data(a.results(), a.rejected()))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(self.Done("", translate(exc)))
 
     @on(Data)
-    def show(self, event: "SupervisorScreen.Data") -> None:
+    def show(self, event: SupervisorScreen.Data) -> None:
         t = self.query_one("#results", DataTable)
         t.clear()
         for rec in event.results:
@@ -125,9 +145,15 @@ class SupervisorScreen(Screen):
             dev = p.get("device") or {}
             profile = p.get("profile")
             profile = profile.get("name", "") if isinstance(profile, dict) else profile or ""
-            t.add_row("x" if rec.uuid in self.chosen else "", rec.created_at[:19], clean_text(p.get("result", ""), 24),
-                      clean_text(f"{dev.get('model', '')} {dev.get('serial', '')}".strip() or p.get("devnode", ""), 36),
-                      clean_text(profile, 20), rec.uuid, key=rec.uuid)
+            t.add_row(
+                "x" if rec.uuid in self.chosen else "",
+                rec.created_at[:19],
+                clean_text(p.get("result", ""), 24),
+                clean_text(f"{dev.get('model', '')} {dev.get('serial', '')}".strip() or p.get("devnode", ""), 36),
+                clean_text(profile, 20),
+                rec.uuid,
+                key=rec.uuid,
+            )
         r = self.query_one("#rejected", DataTable)
         r.clear()
         for rec, error in event.rejected:
@@ -139,7 +165,7 @@ class SupervisorScreen(Screen):
             return None
         return t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
 
-    def action_toggle(self) -> None:
+    def action_toggle_selected(self) -> None:
         key = self._key("#results")
         if key is None:
             return
@@ -151,28 +177,32 @@ class SupervisorScreen(Screen):
         if not uuids:
             self.notify("no result selected", severity="warning", markup=False)
             return
-        self.run_action("validate", uuids)
+        self.run_supervisor_action("validate", uuids)
 
     def action_retry(self) -> None:
         key = self._key("#rejected")
         if key is None:
             self.notify("no rejected records", severity="information", markup=False)
             return
-        self.run_action("retry", [key])
+        self.run_supervisor_action("retry", [key])
 
     def action_retry_all(self) -> None:
-        self.run_action("retry", [])
+        self.run_supervisor_action("retry", [])
 
     @on(Button.Pressed, "#cert-export")
     def export(self) -> None:
-        values = {k: self.query_one(f"#cert-{k}", Input).value.strip() for k in ("device", "batch", "since", "until", "out")}
+        values = {
+            k: self.query_one(f"#cert-{k}", Input).value.strip() for k in ("device", "batch", "since", "until", "out")
+        }
         if not (values["device"] or values["batch"] or values["since"] or values["until"]):
             self.notify("fill a device, a batch or a date range", severity="warning", markup=False)
             return
-        self.run_action("export", [], values)
+        if self.query_one("#cert-hosts", Checkbox).value:
+            values["hosts"] = "yes"
+        self.run_supervisor_action("export", [], values)
 
     @work(thread=True, group="supervisor-action", exit_on_error=False)
-    def run_action(self, what: str, uuids: list[str], values: dict[str, str] | None = None) -> None:
+    def run_supervisor_action(self, what: str, uuids: list[str], values: dict[str, str] | None = None) -> None:
         a = self.app.adapter
         try:
             if what == "validate":
@@ -183,22 +213,26 @@ class SupervisorScreen(Screen):
                 self.post_message(self.Done(f"{n} record(s) back in the sync queue", reload=True))
             else:
                 v = values or {}
-                files = a.export_certificates(device=v["device"], batch=v["batch"], since=v["since"],
-                                              until=v["until"], out_dir=v["out"])
+                if v.get("hosts"):
+                    files = a.export_machine_certificates(host=v["device"], batch=v["batch"], out_dir=v["out"])
+                else:
+                    files = a.export_certificates(
+                        device=v["device"], batch=v["batch"], since=v["since"], until=v["until"], out_dir=v["out"]
+                    )
                 self.post_message(self.Done("exported:\n" + "\n".join(clean_text(f, 200) for f in files)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.post_message(self.Done("", translate(exc)))
 
     @on(Done)
-    def done(self, event: "SupervisorScreen.Done") -> None:
+    def done(self, event: SupervisorScreen.Done) -> None:
         if event.error is not None:
             self.app.show_error(event.error)
             if self.query_one(TabbedContent).active == "tab-certs":
-                self.query_one("#cert-result", Static).update(event.error.message)
+                self.query_one("#cert-result", Static).update(clean_text(event.error.message, 400))
             return
         self.notify(event.text, markup=False)
         if event.text.startswith("exported"):
-            self.query_one("#cert-result", Static).update(event.text)
+            self.query_one("#cert-result", Static).update(terminal_safe(event.text))
         if event.reload:
             self.chosen.clear()
             self.load()

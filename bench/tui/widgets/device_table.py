@@ -8,12 +8,13 @@ costs one Text per changed row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,11 +23,22 @@ from textual.strip import Strip
 
 from bench.model import Device, Verdict, clean_text
 from bench.tui.adapter import JobView, human_eta, human_size
+from bench.wipe.result import NOT_RESPONDING
 
 #: (key, header, width): fixed widths so 120 columns hold every column and rows never reflow.
-COLUMNS = (("dev", "Device", 8), ("kind", "Kind", 4), ("model", "Model", 14), ("serial", "Serial", 12),
-           ("size", "Size", 7), ("health", "Health", 7), ("guard", "Guard", 9), ("job", "Job", 10),
-           ("progress", "Progress", 11), ("rate", "Speed", 8), ("eta", "ETA", 7))
+COLUMNS = (
+    ("dev", "Device", 8),
+    ("kind", "Kind", 4),
+    ("model", "Model", 14),
+    ("serial", "Serial", 12),
+    ("size", "Size", 7),
+    ("health", "Health", 7),
+    ("guard", "Guard", 9),
+    ("job", "Job", 10),
+    ("progress", "Progress", 11),
+    ("rate", "Speed", 8),
+    ("eta", "ETA", 7),
+)
 
 #: Columns given up, in this order, when the terminal is narrower than the full table
 #: (a kiosk on a text console may be 80 columns wide); job state and progress stay.
@@ -45,6 +57,7 @@ class DeviceRow:
     selected: bool = False
     job: JobView | None = None
     removed: bool = False
+    slow_zones: tuple[str, ...] = ()  # the last wipe's speed-profile findings: the grade is never good
 
     @property
     def devnode(self) -> str:
@@ -74,7 +87,7 @@ def progress_bar(fraction: float, width: int = 6) -> str:
 
 def tail(text: str, width: int) -> str:
     """Serials are told apart (and typed to confirm a wipe) by their end: keep it visible."""
-    return text if len(text) <= width else "…" + text[-(width - 1):]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def cells(row: DeviceRow) -> dict[str, Text | str]:
@@ -88,17 +101,23 @@ def cells(row: DeviceRow) -> dict[str, Text | str]:
     prog = rate = eta = ""
     if row.job is not None:
         j = row.job
-        if j.running:
+        if j.running and j.phase == NOT_RESPONDING:
+            # "not responding" is wider than the column: the short form stands out, the bar stays
+            # where the drive stopped (the technician guide explains both).
+            job_text = Text("NO I/O", "bold black on yellow")
+            prog = progress_bar(j.fraction)
+            rate, eta = "0 B/s", "stalled"
+        elif j.running:
             job_text = Text(clean_text(j.phase, 12), "cyan")
             prog = progress_bar(j.fraction)
             rate = f"{human_size(j.throughput_bps)}/s" if j.throughput_bps else "-"
             eta = human_eta(j.eta_seconds)
         elif row.flagged:
-            job_text = Text(f"{j.result.upper()} (k)", "bold white on red")
+            job_text = Text(f"{'NOT RECORDED' if j.not_recorded else j.result.upper()} (k)", "bold white on red")
             prog = clean_text(j.reason, 30)
         else:
             style = "green" if j.result.startswith("passed") else "yellow" if j.acknowledged else "red"
-            job_text = Text(j.result, style)
+            job_text = Text("not recorded" if j.not_recorded else j.result, style)
             prog = progress_bar(1.0) if j.result.startswith("passed") else clean_text(j.reason, 30)
     if row.removed:
         job_text = Text("removed", "dim") if not row.flagged else job_text
@@ -106,9 +125,15 @@ def cells(row: DeviceRow) -> dict[str, Text | str]:
     return {
         "dev": Text(("✓" if row.selected else " ") + clean_text(d.name, 12), "bold" if row.selected else ""),
         "kind": clean_text(d.kind, 10),
-        "model": clean_text(d.model or d.vendor or "-", 24), "serial": tail(clean_text(d.serial or "-"), 12),
-        "size": human_size(d.size_bytes), "health": grade, "guard": guard, "job": job_text,
-        "progress": prog, "rate": rate, "eta": eta,
+        "model": clean_text(d.model or d.vendor or "-", 24),
+        "serial": tail(clean_text(d.serial or "-"), 12),
+        "size": human_size(d.size_bytes),
+        "health": grade,
+        "guard": guard,
+        "job": job_text,
+        "progress": prog,
+        "rate": rate,
+        "eta": eta,
     }
 
 
@@ -121,8 +146,7 @@ def visible_columns(width: int) -> tuple[tuple[str, str, int], ...]:
     return tuple(cols)
 
 
-def line_text(values: dict[str, Text | str] | None = None,
-              columns: tuple[tuple[str, str, int], ...] = COLUMNS) -> Text:
+def line_text(values: dict[str, Text | str] | None = None, columns: tuple[tuple[str, str, int], ...] = COLUMNS) -> Text:
     """One table line: every cell cut or padded to its column, one space either side."""
     out = Text(no_wrap=True, end="")
     for key, header, width in columns:
@@ -145,8 +169,8 @@ class DeviceTable(ScrollView, can_focus=True):
     DeviceTable:focus > .device-table--cursor { background: $accent; }
     DeviceTable > .device-table--odd { background: $surface-lighten-1; }
     """
-    COMPONENT_CLASSES = {"device-table--header", "device-table--cursor", "device-table--odd"}
-    BINDINGS = [
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"device-table--header", "device-table--cursor", "device-table--odd"}
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="table.up"),
         Binding("down", "cursor_down", "Down", show=False, id="table.down"),
         Binding("home,ctrl+home", "cursor_first", "First", show=False, id="table.first"),
@@ -167,7 +191,7 @@ class DeviceTable(ScrollView, can_focus=True):
         self.order: list[str] = []
         self._lines: dict[str, tuple[Text, int]] = {}  # devnode -> (line, version)
         self._strips: dict[tuple[str, str, int], Strip] = {}
-        self.columns = COLUMNS
+        self.columns: tuple[tuple[str, str, int], ...] = COLUMNS
         self._version = 0  # one counter for all lines, so a cached strip never outlives its line
 
     # -- data ---------------------------------------------------------------------------------
@@ -263,7 +287,9 @@ class DeviceTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         if y == 0:
-            return self._strip("header", line_text(None, self.columns), -len(self.columns), "device-table--header", width)
+            return self._strip(
+                "header", line_text(None, self.columns), -len(self.columns), "device-table--header", width
+            )
         index = y + int(self.scroll_offset.y) - 1
         if index >= len(self.order):
             return Strip.blank(width, self.rich_style)
@@ -271,10 +297,9 @@ class DeviceTable(ScrollView, can_focus=True):
         if devnode not in self._lines:
             self._lines[devnode] = (line_text(cells(self.rows_by_dev[devnode]), self.columns), self._next_version())
         line, version = self._lines[devnode]
+        component = "device-table--odd" if index % 2 else ""
         if index == self.cursor_row:
             component = "device-table--cursor"
-        else:
-            component = "device-table--odd" if index % 2 else ""
         return self._strip(devnode, line, version, component, width)
 
     def _strip(self, key: str, line: Text, version: int, component: str, width: int) -> Strip:
@@ -282,8 +307,7 @@ class DeviceTable(ScrollView, can_focus=True):
         strip = self._strips.get(cache_key)
         if strip is None or strip.cell_length != width:
             base = self.rich_style + (self.get_component_rich_style(component) if component else Style())
-            segments = [Segment(s.text, base + s.style if s.style else base)
-                        for s in line.render(self.app.console)]
+            segments = [Segment(s.text, base + s.style if s.style else base) for s in line.render(self.app.console)]
             strip = Strip(segments).extend_cell_length(width, base).crop(0, width)
             if len(self._strips) > 4 * (len(self.order) + 4):
                 self._strips.clear()

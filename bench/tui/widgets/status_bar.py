@@ -19,6 +19,13 @@ def render_status(st: StationStatus | None, auto_profile: str | None) -> Text:
     t.append(st.sync, {"online": "green", "offline": "red"}.get(st.sync, "yellow"))
     t.append(f" q{st.queued}")
     t.append(f" rej{st.rejected}", "bold red" if st.rejected else "")
+    if st.batch:
+        c = st.batch_counts
+        t.append(f"  batch {clean_text(st.batch, 24)} ", "bold")
+        t.append(f"exp{c.get('expected', 0)} rcv{c.get('received', 0)} wiped{c.get('wiped', 0)}")
+        for name, short in (("failed", "fail"), ("missing", "miss"), ("unexpected", "unexp")):
+            if c.get(name):  # problems only when there are some: the line is narrow
+                t.append(f" {short}{c[name]}", "bold red" if name == "failed" else "yellow")
     t.append(f"  printer {st.printer} ({st.printer_state})")
     if st.load is not None:
         t.append("  " + st.load.text(), "dim")
