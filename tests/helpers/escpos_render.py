@@ -37,15 +37,59 @@ class Op:
 
 
 # ESC commands with a fixed number of parameter bytes
-_ESC_FIXED = {0x40: 0, 0x74: 1, 0x21: 1, 0x45: 1, 0x61: 1, 0x4D: 1, 0x64: 1, 0x4A: 1, 0x32: 0, 0x33: 1,
-              0x2D: 1, 0x47: 1, 0x56: 1, 0x7B: 1, 0x20: 1, 0x52: 1, 0x63: 2, 0x70: 3}
+_ESC_FIXED = {
+    0x40: 0,
+    0x74: 1,
+    0x21: 1,
+    0x45: 1,
+    0x61: 1,
+    0x4D: 1,
+    0x64: 1,
+    0x4A: 1,
+    0x32: 0,
+    0x33: 1,
+    0x2D: 1,
+    0x47: 1,
+    0x56: 1,
+    0x7B: 1,
+    0x20: 1,
+    0x52: 1,
+    0x63: 2,
+    0x70: 3,
+}
 _GS_FIXED = {0x21: 1, 0x48: 1, 0x66: 1, 0x68: 1, 0x77: 1, 0x42: 1, 0x62: 1, 0x4C: 2, 0x57: 2, 0x0C: 0}
-_ESC_NAMES = {0x40: "init", 0x74: "codepage", 0x21: "mode", 0x45: "bold", 0x61: "align", 0x4D: "font",
-              0x64: "feed_lines", 0x4A: "feed_dots", 0x32: "line_spacing_default", 0x33: "line_spacing",
-              0x2D: "underline", 0x47: "double_strike", 0x56: "rotate", 0x7B: "upside_down",
-              0x20: "char_spacing", 0x52: "intl_charset", 0x63: "panel", 0x70: "pulse"}
-_GS_NAMES = {0x21: "size", 0x48: "hri_pos", 0x66: "hri_font", 0x68: "barcode_height", 0x77: "barcode_width",
-             0x42: "invert", 0x62: "smoothing", 0x4C: "left_margin", 0x57: "print_width", 0x0C: "form_feed"}
+_ESC_NAMES = {
+    0x40: "init",
+    0x74: "codepage",
+    0x21: "mode",
+    0x45: "bold",
+    0x61: "align",
+    0x4D: "font",
+    0x64: "feed_lines",
+    0x4A: "feed_dots",
+    0x32: "line_spacing_default",
+    0x33: "line_spacing",
+    0x2D: "underline",
+    0x47: "double_strike",
+    0x56: "rotate",
+    0x7B: "upside_down",
+    0x20: "char_spacing",
+    0x52: "intl_charset",
+    0x63: "panel",
+    0x70: "pulse",
+}
+_GS_NAMES = {
+    0x21: "size",
+    0x48: "hri_pos",
+    0x66: "hri_font",
+    0x68: "barcode_height",
+    0x77: "barcode_width",
+    0x42: "invert",
+    0x62: "smoothing",
+    0x4C: "left_margin",
+    0x57: "print_width",
+    0x0C: "form_feed",
+}
 
 
 def parse(data: bytes) -> list[Op]:
@@ -79,49 +123,49 @@ def parse(data: bytes) -> list[Op]:
             if i + 2 + k > n:
                 ops.append(Op("unknown", (), data[i:]))
                 break
-            ops.append(Op(_ESC_NAMES[c], tuple(data[i + 2:i + 2 + k]), data[i:i + 2 + k]))
+            ops.append(Op(_ESC_NAMES[c], tuple(data[i + 2 : i + 2 + k]), data[i : i + 2 + k]))
             i += 2 + k
         elif b == GS and i + 1 < n:
             c = data[i + 1]
             if c in _GS_FIXED and i + 2 + _GS_FIXED[c] <= n:
                 k = _GS_FIXED[c]
-                ops.append(Op(_GS_NAMES[c], tuple(data[i + 2:i + 2 + k]), data[i:i + 2 + k]))
+                ops.append(Op(_GS_NAMES[c], tuple(data[i + 2 : i + 2 + k]), data[i : i + 2 + k]))
                 i += 2 + k
             elif c == 0x76 and i + 8 <= n and data[i + 2] == 0x30:  # GS v 0 m xL xH yL yH d...
                 xb = data[i + 4] | data[i + 5] << 8
                 h = data[i + 6] | data[i + 7] << 8
                 end = i + 8 + xb * h
-                ops.append(Op("raster", (xb * 8, h, data[i + 8:end]), data[i:end]))
+                ops.append(Op("raster", (xb * 8, h, data[i + 8 : end]), data[i:end]))
                 i = end
             elif c == 0x6B and i + 3 < n:  # GS k m ...
                 m = data[i + 2]
                 if m >= 65:  # function B: GS k m n d1..dn
                     ln = data[i + 3]
                     end = i + 4 + ln
-                    ops.append(Op("barcode", (m, data[i + 4:end]), data[i:end]))
+                    ops.append(Op("barcode", (m, data[i + 4 : end]), data[i:end]))
                 else:  # function A: NUL-terminated
-                    end = data.index(0, i + 3) + 1 if 0 in data[i + 3:] else n
-                    ops.append(Op("barcode", (m + 65, data[i + 3:end - 1]), data[i:end]))
+                    end = data.index(0, i + 3) + 1 if 0 in data[i + 3 :] else n
+                    ops.append(Op("barcode", (m + 65, data[i + 3 : end - 1]), data[i:end]))
                 i = end
             elif c == 0x56 and i + 2 < n:  # GS V m [n]
                 m = data[i + 2]
                 k = 3 if m in (0, 1, 48, 49) else 4
-                ops.append(Op("cut", (m,), data[i:i + k]))
+                ops.append(Op("cut", (m,), data[i : i + k]))
                 i += k
             elif c == 0x28 and i + 4 < n:  # GS ( x pL pH ...
                 ln = data[i + 3] | data[i + 4] << 8
                 end = i + 5 + ln
-                body = data[i + 5:end]
+                body = data[i + 5 : end]
                 ops.append(Op("gs_paren_" + chr(data[i + 2]), (body,), data[i:end]))
                 i = end
             else:
-                ops.append(Op("unknown", (), data[i:i + 2]))
+                ops.append(Op("unknown", (), data[i : i + 2]))
                 i += 2
         elif b == DLE and i + 2 < n and data[i + 1] == 0x04:
-            ops.append(Op("status", (data[i + 2],), data[i:i + 3]))
+            ops.append(Op("status", (data[i + 2],), data[i : i + 3]))
             i += 3
         else:
-            ops.append(Op("unknown", (), data[i:i + 2] if b in (ESC, GS, DLE, FS) else data[i:i + 1]))
+            ops.append(Op("unknown", (), data[i : i + 2] if b in (ESC, GS, DLE, FS) else data[i : i + 1]))
             i += 2 if b in (ESC, GS, DLE, FS) else 1
         assert i > start
     flush_text()
@@ -165,7 +209,7 @@ def code128_values(payload: bytes) -> list[int]:
         values.append(b if charset == "C" else (c128.B if charset == "B" else c128.A)[chr(b)])
         i += 1
     checksum = (values[0] + sum(i * v for i, v in enumerate(values[1:], start=1))) % 103
-    return values + [checksum]
+    return [*values, checksum]
 
 
 def _code128_modules(payload: bytes) -> str:
@@ -259,8 +303,12 @@ class Renderer:
         elif fn == 80:
             self.s.qr["data"] = body[3:]
         elif fn == 81:
-            ec = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
-                  50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}[self.s.qr.get("ec", 48)]
+            ec = {
+                48: qrcode.constants.ERROR_CORRECT_L,
+                49: qrcode.constants.ERROR_CORRECT_M,
+                50: qrcode.constants.ERROR_CORRECT_Q,
+                51: qrcode.constants.ERROR_CORRECT_H,
+            }[self.s.qr.get("ec", 48)]
             q = qrcode.QRCode(version=None, error_correction=ec, border=0, box_size=1)
             q.add_data(self.s.qr.get("data", b""))
             q.make(fit=True)
@@ -335,4 +383,4 @@ if __name__ == "__main__":
     raw = Path(sys.argv[1]).read_bytes()
     render(raw, int(sys.argv[3]) if len(sys.argv) > 3 else 576).save(sys.argv[2])
     for op in parse(raw):
-        print(op.name, op.args[:2] if op.name != "raster" else op.args[:2])
+        print(op.name, op.args[:2])

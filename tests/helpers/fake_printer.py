@@ -5,6 +5,7 @@ Also: a station seeded with one device, for label content."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -88,7 +89,7 @@ class NetworkPrinter:
         while not self._stop.is_set():
             try:
                 conn, _ = self.srv.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             self._session(conn)
 
@@ -102,7 +103,7 @@ class NetworkPrinter:
             while not self._stop.is_set():
                 try:
                     chunk = conn.recv(65536)
-                except socket.timeout:
+                except TimeoutError:
                     continue
                 except OSError:
                     return
@@ -155,7 +156,9 @@ class SerialPrinter:
 
         self.proc = subprocess.Popen(
             ["socat", "-d", "-d", f"pty,raw,echo=0,link={self.device}", f"pty,raw,echo=0,link={self.far}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 5
         while not (os.path.exists(self.device) and os.path.exists(self.far)):
             if time.monotonic() > deadline or self.proc.poll() is not None:
@@ -200,35 +203,53 @@ class SerialPrinter:
                 self.proc.wait()
         if self._thread and self._thread is not threading.current_thread():
             self._thread.join(2)
-        try:
+        with contextlib.suppress(Exception):
             self.port.close()
-        except Exception:
-            pass
 
     def close(self) -> None:
         self.unplug()
 
 
-def seed_device(station, *, model: str = "SSD 870 EVO 1TB", serial: str = "S4EVNX0R123456",
-                vendor: str = "Samsung", grade: str = "good", wipe: str = "passed",
-                battery: int | None = None) -> tuple[str, str, str]:
+def seed_device(
+    station,
+    *,
+    model: str = "SSD 870 EVO 1TB",
+    serial: str = "S4EVNX0R123456",
+    vendor: str = "Samsung",
+    grade: str = "good",
+    wipe: str = "passed",
+    battery: int | None = None,
+) -> tuple[str, str, str]:
     """One device with an asset tag, a wipe.result and a health.result: (tag, device_id, wipe uuid)."""
     from bench.model import device_id
     from bench.store import assets
 
     kind = "phone" if battery is not None else "drive"
     did = device_id(kind, vendor, model, serial)
-    tag, _ = assets.issue(station.store, did, assets.asset_prefix(station.config.station_id,
-                                                                  station.config.asset_prefix),
-                          {"kind": "ssd" if kind == "drive" else "phone", "vendor": vendor, "model": model,
-                           "serial": serial, "size_bytes": 1_000_204_886_016})
-    rec = station.store.append("phone.wipe.result" if battery is not None else "wipe.result", {
-        "result": wipe, "asset_tag": tag, "ended_at": "2026-11-23T09:30:00+00:00",
-        "profile": {"name": "nist-clear", "method": "clear", "version": 1},
-        "device": {"vendor": vendor, "model": model, "serial": serial},
-    }, device_id=did)
+    tag, _ = assets.issue(
+        station.store,
+        did,
+        assets.asset_prefix(station.config.station_id, station.config.asset_prefix),
+        {
+            "kind": "ssd" if kind == "drive" else "phone",
+            "vendor": vendor,
+            "model": model,
+            "serial": serial,
+            "size_bytes": 1_000_204_886_016,
+        },
+    )
+    rec = station.store.append(
+        "phone.wipe.result" if battery is not None else "wipe.result",
+        {
+            "result": wipe,
+            "asset_tag": tag,
+            "ended_at": "2026-11-23T09:30:00+00:00",
+            "profile": {"name": "nist-clear", "method": "clear", "version": 1},
+            "device": {"vendor": vendor, "model": model, "serial": serial},
+        },
+        device_id=did,
+    )
     station.store.append("health.result", {"grade": grade, "reasons": []}, device_id=did)
     if battery is not None:
-        station.store.append("phone.facts", {"battery": {"health_percent": battery, "cycle_count": 312}},
-                             device_id=did)
+        station.store.append("phone.facts", {"battery": {"health_percent": battery, "cycle_count": 312}}, device_id=did)
     return tag, did, rec.uuid

@@ -4,22 +4,30 @@ There is no pair record, so a full `ideviceinfo` fails like an untrusted phone d
 
 from __future__ import annotations
 
-from tests.helpers.sockets import recv_exact
-
 import plistlib
 import socket
 import struct
 import threading
 from typing import Any
 
+from tests.helpers.sockets import recv_exact
+
 UDID = "00008030-001A2B3C4D5E802E"
 
 
 def default_lockdown(udid: str = UDID, activation: str = "Activated") -> dict[str, Any]:
-    return {"DeviceName": "Donated iPhone", "ProductType": "iPhone12,1", "ProductVersion": "17.5",
-            "BuildVersion": "21F79", "SerialNumber": "F2LXK0RIGN72", "UniqueDeviceID": udid,
-            "DeviceClass": "iPhone", "ModelNumber": "MWLT2", "ActivationState": activation,
-            "PasswordProtected": False}
+    return {
+        "DeviceName": "Donated iPhone",
+        "ProductType": "iPhone12,1",
+        "ProductVersion": "17.5",
+        "BuildVersion": "21F79",
+        "SerialNumber": "F2LXK0RIGN72",
+        "UniqueDeviceID": udid,
+        "DeviceClass": "iPhone",
+        "ModelNumber": "MWLT2",
+        "ActivationState": activation,
+        "PasswordProtected": False,
+    }
 
 
 class FakeUsbmuxd:
@@ -42,9 +50,19 @@ class FakeUsbmuxd:
 
     def _device(self) -> dict[str, Any]:
         udid = self.lockdown["UniqueDeviceID"]
-        return {"DeviceID": 1, "MessageType": "Attached",
-                "Properties": {"ConnectionType": "USB", "DeviceID": 1, "LocationID": 0x14100000, "ProductID": 0x12A8,
-                               "SerialNumber": udid, "ConnectionSpeed": 480000000, "USBSerialNumber": udid}}
+        return {
+            "DeviceID": 1,
+            "MessageType": "Attached",
+            "Properties": {
+                "ConnectionType": "USB",
+                "DeviceID": 1,
+                "LocationID": 0x14100000,
+                "ProductID": 0x12A8,
+                "SerialNumber": udid,
+                "ConnectionSpeed": 480000000,
+                "USBSerialNumber": udid,
+            },
+        }
 
     def _serve(self) -> None:
         while True:
@@ -115,4 +133,3 @@ class FakeUsbmuxd:
             pass
         finally:
             conn.close()
-

@@ -20,16 +20,24 @@ fault for it, and forwards it to the register over a fresh connection:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
 import time
 from collections import Counter
-from typing import Callable
+from collections.abc import Callable
 
 FAULTS = ("down", "cut_request", "error500", "slow", "cut_after_store", "duplicate", "replay_old")
-DEFAULT_WEIGHTS = {"down": 18, "cut_request": 10, "error500": 18, "slow": 6, "cut_after_store": 18,
-                   "duplicate": 15, "replay_old": 15}
+DEFAULT_WEIGHTS = {
+    "down": 18,
+    "cut_request": 10,
+    "error500": 18,
+    "slow": 6,
+    "cut_after_store": 18,
+    "duplicate": 15,
+    "replay_old": 15,
+}
 
 
 def _read_message(sock: socket.socket, buf: bytearray) -> bytes | None:
@@ -50,15 +58,22 @@ def _read_message(sock: socket.socket, buf: bytearray) -> bytes | None:
         if not chunk:
             return None
         buf += chunk
-    message = bytes(buf[:head_end + length])
-    del buf[:head_end + length]
+    message = bytes(buf[: head_end + length])
+    del buf[: head_end + length]
     return message
 
 
 class FaultProxy:
-    def __init__(self, upstream: tuple[str, int], *, rng: random.Random | None = None, fault_rate: float = 0.0,
-                 weights: dict[str, int] | None = None, slow_seconds: float = 0.4,
-                 choose: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        upstream: tuple[str, int],
+        *,
+        rng: random.Random | None = None,
+        fault_rate: float = 0.0,
+        weights: dict[str, int] | None = None,
+        slow_seconds: float = 0.4,
+        choose: Callable[[], str] | None = None,
+    ) -> None:
         self.upstream = upstream
         self.rng = rng or random.Random(0)
         self.fault_rate = fault_rate
@@ -129,8 +144,10 @@ class FaultProxy:
                     return
                 if fault == "error500":
                     body = b'{"error":"injected fault"}'
-                    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
-                                 b"content-length: %d\r\n\r\n%s" % (len(body), body))
+                    conn.sendall(
+                        b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
+                        b"content-length: %d\r\n\r\n%s" % (len(body), body)
+                    )
                     continue
                 if fault == "replay_old":
                     with self._lock:
@@ -155,17 +172,15 @@ class FaultProxy:
         except OSError:
             return
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             conn.close()
 
     def stop(self) -> None:
         self._stopping.set()
         self._sock.close()
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:

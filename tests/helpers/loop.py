@@ -6,8 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 CHUNK = 1 << 20
 
@@ -44,8 +44,9 @@ class LoopFactory:
         self.directory = directory
         self.attached: list[tuple[str, Path]] = []
 
-    def __call__(self, size: int = 64 * CHUNK, fill: str = "random", name: str | None = None,
-                 direct_io: bool = True) -> str:
+    def __call__(
+        self, size: int = 64 * CHUNK, fill: str = "random", name: str | None = None, direct_io: bool = True
+    ) -> str:
         path = self.directory / (name or f"loop{len(self.attached)}.img")
         fill_file(path, size, fill)
         dev = attach(path, direct_io=direct_io)

@@ -40,11 +40,15 @@ class RegisterProcess:
     output: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, db_url: str, *extra: str, timeout: float = 20.0) -> "RegisterProcess":
-        proc = subprocess.Popen(bench_argv("register", "serve", "--db", db_url, "--host", "127.0.0.1", "--port", "0",
-                                           *extra),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    def start(cls, db_url: str, *extra: str, timeout: float = 60.0) -> RegisterProcess:
+        proc = subprocess.Popen(
+            bench_argv("register", "serve", "--db", db_url, "--host", "127.0.0.1", "--port", "0", *extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         lines: list[str] = []
         found: list[str] = []
 
@@ -69,17 +73,16 @@ class RegisterProcess:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
-    def token(self, station_id: str) -> str:
-        from bench.register.storage import open_storage
-
-        with open_storage(self.db_url) as storage:
-            return storage.create_token(station_id)
+    def token(self, station_id: str, org: str = "") -> str:
+        """A bearer token for the station (a new station goes in `org`, or the default organisation)."""
+        with self.storage() as reg:
+            return reg.create_token(station_id, org)
 
     def storage(self):
-        """A second connection to the register's database (for counting and chain checks)."""
-        from bench.register.storage import open_storage
+        """A second connection to the register's database (for counting, chain checks, set-up)."""
+        from bench.register.service import open_register
 
-        return open_storage(self.db_url)
+        return open_register(self.db_url)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -90,7 +93,7 @@ class RegisterProcess:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "RegisterProcess":
+    def __enter__(self) -> RegisterProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -113,18 +116,51 @@ class PostgresCluster:
     counter: int = 0
 
     @classmethod
-    def start(cls) -> "PostgresCluster":
+    def start(cls) -> PostgresCluster:
         pg_bin = _pg_bin()
         directory = Path(tempfile.mkdtemp(prefix="bench-pg-"))
         os.chmod(directory, 0o755)
         shutil.chown(directory, "postgres", "postgres")
         as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         data = directory / "data"
-        subprocess.run([*as_pg, str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-                        "--no-sync", "-E", "UTF8", "--locale=C"], check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                *as_pg,
+                str(pg_bin / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         opts = f"-c listen_addresses='' -c unix_socket_directories='{directory}' -c fsync=off -c port=5432"
-        subprocess.run([*as_pg, str(pg_bin / "pg_ctl"), "-D", str(data), "-l", str(directory / "log"), "-o", opts,
-                        "-w", "-t", "60", "start"], check=True, capture_output=True, timeout=90)
+        subprocess.run(
+            [
+                *as_pg,
+                str(pg_bin / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(directory / "log"),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
         return cls(directory, pg_bin)
 
     def url(self, dbname: str = "postgres") -> str:
@@ -141,11 +177,14 @@ class PostgresCluster:
 
     def stop(self) -> None:
         as_pg = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_pg, str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate",
-                        "-w", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [*as_pg, str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def __enter__(self) -> "PostgresCluster":
+    def __enter__(self) -> PostgresCluster:
         return self
 
     def __exit__(self, *exc: object) -> None:

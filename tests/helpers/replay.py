@@ -4,8 +4,8 @@ tested against what real tools print (including their lies) without running them
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
 
 
 @dataclass
@@ -25,20 +25,20 @@ class ReplayExecutor:
     rules: list[tuple[str, object]] = field(default_factory=list)
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
-    def add(self, pattern: str, reply: object) -> "ReplayExecutor":
+    def add(self, pattern: str, reply: object) -> ReplayExecutor:
         self.rules.append((pattern, list(reply) if isinstance(reply, (list, tuple)) else reply))
         return self
 
-    def __call__(self, argv: Sequence[str], timeout: float, input: bytes | None,
-                 env: Mapping[str, str]) -> tuple[int, bytes, bytes, bool]:
+    def __call__(
+        self, argv: Sequence[str], timeout: float, input: bytes | None, env: Mapping[str, str]
+    ) -> tuple[int, bytes, bytes, bool]:
         joined = " ".join(argv)
         self.calls.append(tuple(argv))
         for pattern, reply in self.rules:
             if fnmatch.fnmatchcase(joined, pattern):
+                r = reply
                 if isinstance(reply, list):
                     r = reply.pop(0) if len(reply) > 1 else reply[0]
-                else:
-                    r = reply
                 if callable(r) and not isinstance(r, Reply):
                     r = r(tuple(argv))
                 out = r.stdout.encode() if isinstance(r.stdout, str) else r.stdout
@@ -47,6 +47,7 @@ class ReplayExecutor:
         raise AssertionError(f"unexpected command in a replay test: {joined}")
 
 
-def forbid_all(argv: Sequence[str], timeout: float, input: bytes | None,
-               env: Mapping[str, str]) -> tuple[int, bytes, bytes, bool]:
+def forbid_all(
+    argv: Sequence[str], timeout: float, input: bytes | None, env: Mapping[str, str]
+) -> tuple[int, bytes, bytes, bool]:
     raise AssertionError(f"unit tests must not run real programs: {' '.join(argv)}")

@@ -9,6 +9,7 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import zxingcpp
@@ -55,8 +56,23 @@ def test_real_loop_wipe_is_certified_exported_rendered_and_verified(config_file,
         assert out.result == "passed", out.reason
     assert main(["certs", "validate", "--batch", "CCC-2026-11", "--pin", PIN, "--note", "spot check"]) == 0
     out_dir = tmp_path / "out"
-    assert main(["certs", "export", "--batch", "CCC-2026-11", "--format", "pdf,json,csv", "--out", str(out_dir),
-                 "--pin", PIN]) == 0
+    assert (
+        main(
+            [
+                "certs",
+                "export",
+                "--batch",
+                "CCC-2026-11",
+                "--format",
+                "pdf,json,csv",
+                "--out",
+                str(out_dir),
+                "--pin",
+                PIN,
+            ]
+        )
+        == 0
+    )
     pdfs = sorted(out_dir.glob("cert_*.pdf"))
     jsons = sorted(out_dir.glob("cert_*.json"))
     assert len(pdfs) == 1 and len(jsons) == 1 and list(out_dir.glob("certificates_*.csv"))
@@ -71,8 +87,15 @@ def test_real_loop_wipe_is_certified_exported_rendered_and_verified(config_file,
     assert cert["sanitisation"]["tools"].get("bench")
 
     text = _pdftotext(pdfs[0])
-    for needle in (cert["media"]["asset_tag"], "Clear", "Overwrite", "PASSED", cert["certificate_uuid"],
-                   "Pat Supervisor", "Coventry Device Bank"):
+    for needle in (
+        cert["media"]["asset_tag"],
+        "Clear",
+        "Overwrite",
+        "PASSED",
+        cert["certificate_uuid"],
+        "Pat Supervisor",
+        "Coventry Device Bank",
+    ):
         assert needle in text, needle
     pages = _render(pdfs[0], tmp_path / "png")
     assert len(pages) == 1
@@ -97,8 +120,10 @@ def test_real_loop_wipe_is_certified_exported_rendered_and_verified(config_file,
 def test_batch_pdf_every_page_renders_and_offline_qr_is_the_uuid(station, tmp_path):
     from tests.data.certs.records import add_wipe, device
 
-    envs = [ex.issue(station, add_wipe(station.store, device(serial=f"SN-{i}"), r))
-            for i, r in enumerate(["passed", "failed", "aborted"])]
+    envs = [
+        ex.issue(station, add_wipe(station.store, device(serial=f"SN-{i}"), r))
+        for i, r in enumerate(["passed", "failed", "aborted"])
+    ]
     files = ex.write_files(station.config, envs, ("pdf",), tmp_path / "out", "batch CCC-2026-11")
     report = next(f for f in files if f.name.startswith("report_"))
     pages = _render(report, tmp_path / "png", dpi=100)
@@ -113,9 +138,9 @@ def test_batch_pdf_every_page_renders_and_offline_qr_is_the_uuid(station, tmp_pa
 
 
 class _KeyHandler(BaseHTTPRequestHandler):
-    received: list[tuple[str, dict, str]] = []
+    received: ClassVar[list[tuple[str, dict, str]]] = []  # one handler per request; the test reads them all
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.received.append((self.path, body, self.headers.get("Authorization", "")))
         self.send_response(201)
@@ -152,7 +177,7 @@ def test_public_key_is_registered_or_queued(station):
         assert ex.register_public_key(station) == "already registered"
     finally:
         server.shutdown()
-    (path, body, auth), = _KeyHandler.received
+    ((path, body, auth),) = _KeyHandler.received
     assert path == f"/v1/stations/{station.config.station_id}/key"
     assert body["public_key_pem"] == pem and auth == "Bearer tok"
     assert len(station.store.records(kind="station.key")) == 1
@@ -168,8 +193,12 @@ def test_with_the_real_register_key_and_certificate_page_agree(tmp_path):
     from tests.helpers.register_server import RegisterProcess, database_url
 
     with RegisterProcess.start(database_url("sqlite", tmp_path / "reg")) as reg:
-        cfg = configmod.Config(station_id="cert-st-1", data_dir=str(tmp_path / "bench"), register_url=reg.url,
-                               register_token=reg.token("cert-st-1"))
+        cfg = configmod.Config(
+            station_id="cert-st-1",
+            data_dir=str(tmp_path / "bench"),
+            register_url=reg.url,
+            register_token=reg.token("cert-st-1"),
+        )
         with open_station(config=cfg) as station:
             env = ex.issue(station, add_wipe(station.store))
             assert ex.register_public_key(station) == "registered"
@@ -179,8 +208,7 @@ def test_with_the_real_register_key_and_certificate_page_agree(tmp_path):
             page = httpx.get(f"{reg.url}/v1/certificates/{uuid}").json()
             assert page["all_records_held"] is True and page["key_matches"] is True
             assert page["station_key_fingerprint"] == env["signature"]["key_fingerprint_sha256"]
-            pem = httpx.get(f"{reg.url}/v1/stations/cert-st-1/key",
-                            headers={"accept": "application/x-pem-file"}).text
+            pem = httpx.get(f"{reg.url}/v1/stations/cert-st-1/key", headers={"accept": "application/x-pem-file"}).text
     # the register's copy of the key pins the certificate
     from bench.certs import verify as ver
 

@@ -9,8 +9,13 @@ from bench.station import open_station
 
 
 def bench(*args: str, config: Path, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli.main", *args], capture_output=True, text=True,
-                          env={**os.environ, "BENCH_CONFIG": str(config)}, check=check)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config)},
+        check=check,
+    )
 
 
 def test_version_and_help(config_file: Path) -> None:

@@ -16,7 +16,6 @@ import pytest
 from bench import config as configmod
 from bench.deploy import doctor
 from bench.deploy.install import ENABLE, UNITS, install
-from bench.station import open_station
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,8 +67,11 @@ def test_systemd_analyze_verify(fake_root: Path, unit: str) -> None:
     lib.mkdir(parents=True, exist_ok=True)
     if not (lib / "system").exists():
         (lib / "system").symlink_to("/usr/lib/systemd/system")  # the host's targets (multi-user, ...)
-    r = subprocess.run(["systemd-analyze", "verify", f"--root={fake_root}", f"/etc/systemd/system/{unit}"],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        ["systemd-analyze", "verify", f"--root={fake_root}", f"/etc/systemd/system/{unit}"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0 and unit not in r.stderr, r.stderr
 
 
@@ -159,7 +161,11 @@ def test_doctor_not_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_doctor_cli_exit_code(config_file: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "bench.cli.main", "doctor", "--json"], capture_output=True, text=True,
-                       env={**os.environ, "BENCH_CONFIG": str(config_file)})
+    r = subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "doctor", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config_file)},
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "guard" in r.stdout

@@ -41,9 +41,12 @@ def test_loop_protected_unless_allowed(loops, tmp_path: Path) -> None:
 def test_root_disk_is_protected(tmp_path: Path) -> None:
     root = os.stat("/").st_dev
     num = f"{os.major(root)}:{os.minor(root)}"
-    disks = [d for d in enumerate_devices(use_tools=False)
-             if d.major_minor == num or any(Path(f"/sys/class/block/{p}/dev").read_text().strip() == num
-                                            for p in d.partitions)]
+    disks = [
+        d
+        for d in enumerate_devices(use_tools=False)
+        if d.major_minor == num
+        or any(Path(f"/sys/class/block/{p}/dev").read_text().strip() == num for p in d.partitions)
+    ]
     assert disks, "the disk holding / was not enumerated"
     v = guard.check(disks[0], _cfg(tmp_path, allow_loop=True))
     assert not v.wipeable and any("root filesystem (/)" in r for r in v.reasons)
@@ -82,14 +85,14 @@ def test_protected_serial_and_read_only(loops, tmp_path: Path) -> None:
     assert any("read-only" in r for r in guard.check(ro, _cfg(tmp_path, allow_loop=True)).reasons)
 
 
-def test_recheck_refuses_a_node_reassigned_to_another_file(loops, tmp_path: Path) -> None:
+def test_recheck_refuses_a_node_reassigned_to_another_file(loops, tmp_path: Path, shm_dir: Path) -> None:
     dev = loops(size=8 << 20, fill="sparse", name="first.img")
     planned = describe(dev)
     cfg = _cfg(tmp_path, allow_loop=True)
     assert guard.recheck(planned, cfg).devnode == dev
     first = loops.backing(dev)
     subprocess.run(["losetup", "-d", dev], check=True)
-    other = tmp_path / "other.img"
+    other = shm_dir / "other.img"
     fill_file(other, 8 << 20, "sparse")
     subprocess.run(["losetup", dev, str(other)], check=True)  # same node, another medium
     try:
@@ -111,8 +114,13 @@ def test_recheck_refuses_a_device_that_became_protected(loops, tmp_path: Path) -
 
 def test_cli_devices_json_lists_loop_with_verdict(loops, config_file: Path) -> None:
     dev = loops(size=8 << 20, fill="sparse")
-    out = subprocess.run([sys.executable, "-m", "bench.cli.main", "devices", "--json", "--no-tools"],
-                         check=True, capture_output=True, text=True, env={**os.environ, "BENCH_CONFIG": str(config_file)})
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "devices", "--json", "--no-tools"],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config_file)},
+    )
     devices = {d["devnode"]: d for d in json.loads(out.stdout)}
     assert devices[dev]["verdict"] == "wipeable" and devices[dev]["kind"] == "loop"
     assert any(d["verdict"] == "protected" for d in devices.values())

@@ -32,7 +32,7 @@ def small_data_dir(loops, tmp_path: Path):
 def _fill(path: Path, leave: int) -> None:
     """Write a filler file until only `leave` bytes are free."""
     free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
-    with open(path / "filler", "ab") as f:
+    with open(path / "filler", "ab", buffering=0) as f:  # unbuffered: close() must not retry a failed write
         chunk = b"\0" * (1 << 20)
         todo = max(free - leave, 0)
         try:
@@ -55,8 +55,12 @@ def test_no_new_work_below_the_floor_and_nothing_lost(small_data_dir: Path, tmp_
 
     _fill(small_data_dir, leave=8 << 20)  # below the 64 MiB floor for new work
     dev = loops(size=8 << 20, fill="random")
-    r = subprocess.run([sys.executable, "-m", "bench.cli.main", "wipe", dev, "--profile", "nist-clear", "--yes"],
-                       capture_output=True, text=True, env={**os.environ, "BENCH_CONFIG": str(cfg_path)})
+    r = subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "wipe", dev, "--profile", "nist-clear", "--yes"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(cfg_path)},
+    )
     assert r.returncode != 0 and "no new work" in r.stderr and "Traceback" not in r.stderr
 
     store = Store(small_data_dir / "bench.db", "full-1")  # a running bench has its store open

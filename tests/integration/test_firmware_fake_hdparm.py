@@ -33,9 +33,13 @@ def fake_drive(tmp_path, monkeypatch):
 
 def _run(step: str, seen: list[float] | None = None, **params):
     with runner.collecting() as ev:
-        outcome = firmware.execute(step, DRIVE, {"password": "pw1", "suspend_ok": False, **params},
-                                   progress=(seen if seen is not None else []).append,
-                                   cancelled=threading.Event())
+        outcome = firmware.execute(
+            step,
+            DRIVE,
+            {"password": "pw1", "suspend_ok": False, **params},
+            progress=(seen if seen is not None else []).append,
+            cancelled=threading.Event(),
+        )
     return outcome, ev
 
 

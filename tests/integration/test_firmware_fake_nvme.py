@@ -32,14 +32,20 @@ def fake_nvme(tmp_path, monkeypatch):
 def _run(step: str, **params):
     seen: list[float] = []
     with runner.collecting() as ev:
-        outcome = firmware.execute(step, DRIVE, {"poll_interval": 0.01, **params}, progress=seen.append,
-                                   cancelled=threading.Event())
+        outcome = firmware.execute(
+            step, DRIVE, {"poll_interval": 0.01, **params}, progress=seen.append, cancelled=threading.Event()
+        )
     return outcome, seen, ev
 
 
 def test_crypto_sanitize_polled_to_completion(fake_nvme):
-    state = fake_nvme(sanitize_logs=["sanitize_log_in_progress_25.json", "sanitize_log_in_progress_50.json",
-                                     "sanitize_log_completed.json"])
+    state = fake_nvme(
+        sanitize_logs=[
+            "sanitize_log_in_progress_25.json",
+            "sanitize_log_in_progress_50.json",
+            "sanitize_log_completed.json",
+        ]
+    )
     outcome, seen, ev = _run("nvme-sanitize-crypto")
     assert outcome.status == "done", outcome.detail
     assert seen == [0.0, 0.25, 0.5, 1.0]

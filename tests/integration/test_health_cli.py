@@ -56,12 +56,18 @@ def test_missing_device(config_file: Path, capsys) -> None:
     assert "bench:" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name, grade, reason", [
-    ("scrutiny-smart-fail2.json", "fail", "pending sectors: 8"),
-    ("smartctl_exporter-nvme-null-SAMSUNG_MZWLL3T2HAJQ-00005-nvme0.json", "fail",
-     "NVMe critical warning bit 4: volatile memory backup device failed"),
-    ("telegraf-nvme.json", "good", None),
-])
+@pytest.mark.parametrize(
+    "name, grade, reason",
+    [
+        ("scrutiny-smart-fail2.json", "fail", "pending sectors: 8"),
+        (
+            "smartctl_exporter-nvme-null-SAMSUNG_MZWLL3T2HAJQ-00005-nvme0.json",
+            "fail",
+            "NVMe critical warning bit 4: volatile memory backup device failed",
+        ),
+        ("telegraf-nvme.json", "good", None),
+    ],
+)
 def test_grade_a_captured_file(name: str, grade: str, reason: str | None, config_file: Path, capsys) -> None:
     assert main(["health", "--smartctl-json", str(DATA / name), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -74,8 +80,10 @@ def test_grade_a_captured_file(name: str, grade: str, reason: str | None, config
 
 def test_captured_file_recorded_with_overridden_thresholds(tmp_path: Path, config_file: Path, capsys) -> None:
     override = tmp_path / "thresholds.toml"
-    override.write_text('[rules]\nsmart_failed = "poor"\n[counters.reallocated_sectors]\nfail = 100000\n'
-                        '[counters.pending_sectors]\nfail = 100\n')
+    override.write_text(
+        '[rules]\nsmart_failed = "poor"\n[counters.reallocated_sectors]\nfail = 100000\n'
+        "[counters.pending_sectors]\nfail = 100\n"
+    )
     text = config_file.read_text().replace('health_thresholds = ""', f'health_thresholds = "{override}"')
     config_file.write_text(text)
     assert main(["health", "--smartctl-json", str(DATA / "scrutiny-smart-fail2.json"), "--json", "--record"]) == 0
@@ -105,8 +113,22 @@ def test_host_snapshot(config_file: Path, capsys) -> None:
 def test_host_summary_names_the_busy_disks() -> None:
     from bench.health.host import DiskIO, HostSnapshot
 
-    snap = HostSnapshot(cpu_percent=34.2, iowait_percent=12.0, cpu_count=8, load_1m=3.5, memory_percent=41.0,
-                        memory_available_bytes=1 << 30, interval_s=1.0,
-                        disks=(DiskIO("sda", 0.0, 0.0, 0.0), DiskIO("sdb", 0.0, 210e6, 98.0),
-                               DiskIO("sdc", 1.5e6, 198e6, 97.0), DiskIO("nvme0n1", None, None, None)))
-    assert snap.summary() == "CPU 34% · iowait 12% · RAM 41% · load 3.5/8 · sdb W 210 MB/s 98% · sdc W 198 MB/s R 1.5 MB/s 97%"
+    snap = HostSnapshot(
+        cpu_percent=34.2,
+        iowait_percent=12.0,
+        cpu_count=8,
+        load_1m=3.5,
+        memory_percent=41.0,
+        memory_available_bytes=1 << 30,
+        interval_s=1.0,
+        disks=(
+            DiskIO("sda", 0.0, 0.0, 0.0),
+            DiskIO("sdb", 0.0, 210e6, 98.0),
+            DiskIO("sdc", 1.5e6, 198e6, 97.0),
+            DiskIO("nvme0n1", None, None, None),
+        ),
+    )
+    assert (
+        snap.summary()
+        == "CPU 34% · iowait 12% · RAM 41% · load 3.5/8 · sdb W 210 MB/s 98% · sdc W 198 MB/s R 1.5 MB/s 97%"
+    )

@@ -25,19 +25,18 @@ from tests.helpers.fake_printer import seed_device
 
 pytestmark = pytest.mark.root
 
-HOSTILE_MODEL = ("=HYPERLINK(\"http://x\")\x1b[31m\x00\x1b@\x1dV\x00\u202eEVIL\u202c\r\n" + "M" * 65536)
+HOSTILE_MODEL = '=HYPERLINK("http://x")\x1b[31m\x00\x1b@\x1dV\x00\u202eEVIL\u202c\r\n' + "M" * 65536
 HOSTILE_SERIAL = "-2+3\x07\x1b]0;title\x07\u2066../../etc/passwd\u2069"
 
 
 @pytest.fixture
 def hostile_wipe(loops, station):
     dev = loops(size=8 << 20, fill="random")
-    hostile = dataclasses.replace(describe(dev), vendor="\x1b[2J\u202eACME", model=HOSTILE_MODEL,
-                                  serial=HOSTILE_SERIAL)
-    engine = Engine(station, describe=lambda node: hostile,
-                    recheck=lambda planned, cfg: planned)  # identity is the hostile one by construction
-    outcome = engine.wait(engine.start(hostile, "nist-clear", donor="=cmd|' /C calc'!A0", batch="@SUM(1)"),
-                          timeout=120)
+    hostile = dataclasses.replace(describe(dev), vendor="\x1b[2J\u202eACME", model=HOSTILE_MODEL, serial=HOSTILE_SERIAL)
+    engine = Engine(
+        station, describe=lambda node: hostile, recheck=lambda planned, cfg: planned
+    )  # identity is the hostile one by construction
+    outcome = engine.wait(engine.start(hostile, "nist-clear", donor="=cmd|' /C calc'!A0", batch="@SUM(1)"), timeout=120)
     assert outcome.result == "passed", outcome.reason
     assert hashlib.sha256(loops.backing(dev).read_bytes()).hexdigest() == hashlib.sha256(b"\0" * (8 << 20)).hexdigest()
     return outcome
@@ -67,8 +66,11 @@ def test_certificate_files_pdf_and_csv_are_safe(hostile_wipe, station, tmp_path:
     envelopes, paths = export(station, Selection(batch="@SUM(1)"), ("pdf", "json", "csv"), out, "2468")
     assert len(envelopes) == 1
     for p in paths:
-        assert p.parent == out and len(p.name) < 120 and not set(p.name) - set(
-            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"), p.name
+        assert (
+            p.parent == out
+            and len(p.name) < 120
+            and not set(p.name) - set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        ), p.name
     pdf = next(p for p in paths if p.suffix == ".pdf")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "EVIL" in text and "\x1b" not in text and "\u202e" not in text
@@ -83,7 +85,8 @@ def test_certificate_files_pdf_and_csv_are_safe(hostile_wipe, station, tmp_path:
 
 def test_cli_listings_print_no_raw_escapes(hostile_wipe, config_file: Path) -> None:
     env = {**os.environ, "BENCH_CONFIG": str(config_file)}
-    out = subprocess.run([sys.executable, "-m", "bench.cli.main", "records"], capture_output=True, text=True,
-                         env=env, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "records"], capture_output=True, text=True, env=env, check=True
+    ).stdout
     assert "\x1b" not in out and "\u202e" not in out and "\x00" not in out
     assert max(len(line) for line in out.splitlines()) < 400

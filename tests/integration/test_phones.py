@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
+import sys
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -43,17 +43,21 @@ def _wait_state(address: str, state: str, timeout: float = 15) -> None:
     reboot adb may flip a reconnected transport offline once more while it settles)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        if any(d.serial == address and d.state == state for d in android.list_devices()):
-            if state != "device" or any(p.handle == address and p.state == "ready" for p in detect.enumerate_phones()):
-                return
+        if any(d.serial == address and d.state == state for d in android.list_devices()) and (
+            state != "device" or any(p.handle == address and p.state == "ready" for p in detect.enumerate_phones())
+        ):
+            return
         time.sleep(0.1)
     raise AssertionError(f"{address} never became {state}: {android.list_devices()}")
 
 
 @pytest.fixture
 def phone(adb_server: str) -> Iterator[FakeAdbd]:
-    fake = FakeAdbd(PhoneState.from_capture(serial="RIGPHONE0001", packages=["org.example.chat"],
-                                            accounts=[("donor@gmail.com", "com.google")]))
+    fake = FakeAdbd(
+        PhoneState.from_capture(
+            serial="RIGPHONE0001", packages=["org.example.chat"], accounts=[("donor@gmail.com", "com.google")]
+        )
+    )
     _connect(fake)
     _wait_state(fake.address, "device")
     yield fake
@@ -62,7 +66,12 @@ def phone(adb_server: str) -> Iterator[FakeAdbd]:
 
 def test_android_facts_through_real_adb(phone: FakeAdbd) -> None:
     [found] = [p for p in detect.enumerate_phones() if p.platform == "android"]
-    assert (found.state, found.serial, found.model, found.manufacturer) == ("ready", "RIGPHONE0001", "FiiO M17", "QUALCOMM")
+    assert (found.state, found.serial, found.model, found.manufacturer) == (
+        "ready",
+        "RIGPHONE0001",
+        "FiiO M17",
+        "QUALCOMM",
+    )
     assert found.os_version == "Android 10" and found.encryption == "encrypted" and found.encryption_type == "file"
     assert found.storage_bytes == 55297916 * 1024
     assert found.battery.level_percent == 85 and found.battery.health == "good"
@@ -150,6 +159,48 @@ def test_phone_unplugged_mid_workflow_is_aborted_with_the_step(phone: FakeAdbd, 
     assert detect.find("RIGPHONE0001") is None
     record = reset.abort("phone unplugged")
     assert record.payload["result"] == "aborted" and record.payload["step_reached"] == "reboot-recovery"
+
+
+def test_cli_reset_with_the_phone_pulled_before_bench_reboots_it_is_recorded_aborted(phone: FakeAdbd, station) -> None:
+    """`bench phone reset`: the cable is pulled between two steps, so bench's `adb reboot recovery`
+    fails. The job is recorded aborted with the step reached, at once (it used to end in an error
+    with the job left open until the next start of bench closed it)."""
+    phone.state.accounts.clear()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.cli.main", "phone", "reset", "RIGPHONE0001", "--wait", "2"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stdout = proc.stdout
+    assert proc.stdin is not None and stdout is not None
+
+    def until(marker: str) -> None:
+        seen = ""
+        while marker not in seen:
+            line = stdout.readline()
+            assert line, f"bench ended before {marker!r}: {seen}"
+            seen += line
+
+    try:
+        until("[accounts-removed]")
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        until("[reboot-recovery]")
+        phone.close()  # the cable is pulled
+        subprocess.run(["adb", "disconnect", phone.address], capture_output=True)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, (out, err)
+    assert "result: aborted (adb could not reboot the phone" in out, (out, err)
+    [record] = station.store.records(kind="phone.wipe.result")
+    assert record.payload["result"] == "aborted" and record.payload["step_reached"] == "reboot-recovery"
+    assert not station.store.open_jobs()
 
 
 @pytest.fixture

@@ -17,8 +17,13 @@ from tests.helpers.fake_printer import PAPER_OUT, NetworkPrinter, PrinterState, 
 
 
 def bench(*args: str, config: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli.main", "label", *args], capture_output=True, text=True,
-                          env={**os.environ, "BENCH_CONFIG": str(config)}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "label", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config)},
+        timeout=60,
+    )
 
 
 def free_port() -> int:

@@ -12,8 +12,16 @@ from bench.labels import queue
 from bench.labels.printers import open_printer, printer_status
 from bench.station import Station
 from tests.helpers.escpos_render import parse, render
-from tests.helpers.fake_printer import (CAUSE_COVER, OFFLINE, PAPER_LOW, PAPER_OUT, PAPER_OK, NetworkPrinter,
-                                        PrinterState, seed_device)
+from tests.helpers.fake_printer import (
+    CAUSE_COVER,
+    OFFLINE,
+    PAPER_LOW,
+    PAPER_OK,
+    PAPER_OUT,
+    NetworkPrinter,
+    PrinterState,
+    seed_device,
+)
 from tests.unit.test_label_render import ALLOWED
 
 HOSTILE = "\x1b@\x1dV\x00\x1b!\x30" + "\u202eevil\x10\x04\x01" + "Z" * 500

@@ -24,7 +24,7 @@ def serial_printer(tmp_path: Path):
 
 
 def test_label_over_serial(station: Station, serial_printer: SerialPrinter) -> None:
-    tag, did, _ = seed_device(station, vendor="Google", model="Pixel 6a", serial="26121JEGR01234", battery=87)
+    tag, _did, _ = seed_device(station, vendor="Google", model="Pixel 6a", serial="26121JEGR01234", battery=87)
     out = queue.print_label(station, asset_tag=tag, printer=serial_printer.url)
     assert out.printed and out.confirmed, out.error
     ops = parse(serial_printer.data)

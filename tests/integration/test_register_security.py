@@ -3,8 +3,7 @@ SQLite and PostgreSQL: never a 500, never another station's data, the database i
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -19,7 +18,7 @@ INJECTIONS = [
     "' OR '1'='1",
     "x'; DROP TABLE records; --",
     "1; DELETE FROM tokens",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "' UNION SELECT token_hash, station_id, 1, 1 FROM tokens --",
     "%27%20OR%201%3D1",
     "\x00",
@@ -39,8 +38,9 @@ def register(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def victim(register: RegisterProcess, tmp_path_factory: pytest.TempPathFactory) -> int:
     """Another station's records, synced: what an attacker must never read or change."""
     tmp = tmp_path_factory.mktemp("victim")
-    cfg = configmod.Config(station_id="victim-1", data_dir=str(tmp), register_url=register.url,
-                           register_token=register.token("victim-1"))
+    cfg = configmod.Config(
+        station_id="victim-1", data_dir=str(tmp), register_url=register.url, register_token=register.token("victim-1")
+    )
     with open_station(config=cfg) as st:
         for i in range(5):
             st.store.append("note", {"secret": f"donor-data-{i}"}, device_id=f"d-victim-{i}")
@@ -77,11 +77,23 @@ def test_injection_in_paths_and_queries(register: RegisterProcess, victim: int, 
 @pytest.mark.parametrize("payload", INJECTIONS[:7])
 def test_injection_in_record_fields(register: RegisterProcess, victim: int, payload: str) -> None:
     token = register.token("attacker-2")
-    record = {"uuid": payload, "station_id": "attacker-2", "kind": payload, "created_at": payload,
-              "device_id": payload, "payload": {payload: payload}, "evidence_sha256": payload,
-              "prev_hash": payload, "hash": payload}
-    r = httpx.post(f"{register.url}/v1/records", json={"records": [record]},
-                   headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    record = {
+        "uuid": payload,
+        "station_id": "attacker-2",
+        "kind": payload,
+        "created_at": payload,
+        "device_id": payload,
+        "payload": {payload: payload},
+        "evidence_sha256": payload,
+        "prev_hash": payload,
+        "hash": payload,
+    }
+    r = httpx.post(
+        f"{register.url}/v1/records",
+        json={"records": [record]},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert _ok_status(r.status_code), r.text[:300]
     assert "donor-data" not in r.text
     with register.storage() as storage:

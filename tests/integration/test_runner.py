@@ -44,8 +44,11 @@ def test_nothing_outside_the_runner_imports_subprocess() -> None:
     import pathlib
 
     root = pathlib.Path(runner.__file__).resolve().parents[1]
-    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
-                 if p.name != "runner.py" and ("import subprocess" in p.read_text() or "from subprocess" in p.read_text())]
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "runner.py" and ("import subprocess" in p.read_text() or "from subprocess" in p.read_text())
+    ]
     assert offenders == []
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -23,8 +23,15 @@ FAULT_COUNT = 1_000
 TIMEOUT = 0.2  # the client's; the proxy's slow answers come after it
 QUICK = Backoff(base=0.001, cap=0.004)
 # Each slow fault costs a full client timeout, so it is rarer than the others.
-WEIGHTS = {"down": 17, "cut_request": 13, "error500": 17, "slow": 5, "cut_after_store": 17, "duplicate": 16,
-           "replay_old": 15}
+WEIGHTS = {
+    "down": 17,
+    "cut_request": 13,
+    "error500": 17,
+    "slow": 5,
+    "cut_after_store": 17,
+    "duplicate": 16,
+    "replay_old": 15,
+}
 
 
 @pytest.fixture
@@ -43,23 +50,41 @@ def fast_dir(tmp_path: Path) -> Iterator[Path]:
 def test_1000_random_faults_lose_nothing_and_duplicate_nothing(backend: str, fast_dir: Path) -> None:
     tmp_path = fast_dir
     rng = random.Random(20261123)
-    with RegisterProcess.start(database_url(backend, tmp_path)) as register, \
-            FaultProxy(("127.0.0.1", register.port), rng=random.Random(7), fault_rate=0.8, weights=WEIGHTS,
-                       slow_seconds=TIMEOUT + 0.1) as proxy:
-        cfg = configmod.Config(station_id=STATION, data_dir=str(tmp_path / "bench"), register_url=proxy.url,
-                               register_token=register.token(STATION))
-        with open_station(config=cfg) as station, \
-                RegisterClient(proxy.url, cfg.register_token, timeout=TIMEOUT) as client:
+    with (
+        RegisterProcess.start(database_url(backend, tmp_path)) as register,
+        FaultProxy(
+            ("127.0.0.1", register.port),
+            rng=random.Random(7),
+            fault_rate=0.8,
+            weights=WEIGHTS,
+            slow_seconds=TIMEOUT + 0.1,
+        ) as proxy,
+    ):
+        cfg = configmod.Config(
+            station_id=STATION,
+            data_dir=str(tmp_path / "bench"),
+            register_url=proxy.url,
+            register_token=register.token(STATION),
+        )
+        with (
+            open_station(config=cfg) as station,
+            RegisterClient(proxy.url, cfg.register_token, timeout=TIMEOUT) as client,
+        ):
             rounds = 0
             while proxy.faults < FAULT_COUNT:
                 rounds += 1
                 assert rounds < 5_000, f"only {proxy.faults} faults after {rounds} rounds"
                 with station.store.transaction() as conn:  # the bench keeps working while the network fails
                     for _ in range(rng.randint(0, 8)):
-                        station.store._append(conn, "test.record", {"round": rounds, "n": rng.random()},
-                                              device_id=None, evidence=None, record_uuid=None)
-                sync_once(station, client=client, batch_size=rng.choice([1, 3, 5, 8]), max_failures=1,
-                          backoff=QUICK)
+                        station.store._append(
+                            conn,
+                            "test.record",
+                            {"round": rounds, "n": rng.random()},
+                            device_id=None,
+                            evidence=None,
+                            record_uuid=None,
+                        )
+                sync_once(station, client=client, batch_size=rng.choice([1, 3, 5, 8]), max_failures=1, backoff=QUICK)
             proxy.fault_rate = 0.0
             with RegisterClient(proxy.url, cfg.register_token, timeout=10.0) as patient:  # a loaded CI is slow
                 final = sync_once(station, client=patient, max_failures=3, backoff=QUICK)

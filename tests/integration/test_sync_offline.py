@@ -10,8 +10,8 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -40,8 +40,14 @@ def offline_10k(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for start in range(0, 10_000, 1_000):
             with store.transaction() as conn:
                 for i in range(start, start + 1_000):
-                    store._append(conn, "test.record", {"i": i, "note": "written offline"},
-                                  device_id=f"dev-{i % 97}", evidence=None, record_uuid=None)
+                    store._append(
+                        conn,
+                        "test.record",
+                        {"i": i, "note": "written offline"},
+                        device_id=f"dev-{i % 97}",
+                        evidence=None,
+                        record_uuid=None,
+                    )
     return path
 
 
@@ -50,8 +56,9 @@ def _station(tmp_path: Path, register: RegisterProcess, template: Path | None = 
     data.mkdir()
     if template is not None:
         shutil.copy(template, data / "bench.db")
-    cfg = configmod.Config(station_id=STATION, data_dir=str(data), register_url=register.url,
-                           register_token=register.token(STATION))
+    cfg = configmod.Config(
+        station_id=STATION, data_dir=str(data), register_url=register.url, register_token=register.token(STATION)
+    )
     for key, value in sync.items():
         setattr(cfg.sync, key, value)
     return open_station(config=cfg)
@@ -133,8 +140,9 @@ def test_kill_9_of_bench_sync_mid_sync_loses_and_duplicates_nothing(register, tm
         config_path.write_text(configmod.dumps(station.config))
         db = station.config.db_path
         env = {**os.environ, "BENCH_CONFIG": str(config_path)}
-        proc = subprocess.Popen(bench_argv("sync"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            bench_argv("sync"), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         deadline = time.monotonic() + 60
         while _acked(db) < 400:
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
@@ -148,11 +156,13 @@ def test_kill_9_of_bench_sync_mid_sync_loses_and_duplicates_nothing(register, tm
             assert storage.count(STATION) >= at_kill  # the register may hold a batch whose answer died with it
         station.config.sync.batch_size = 500  # the restart drains the rest at full speed
         config_path.write_text(configmod.dumps(station.config))
-        done = subprocess.run(bench_argv("sync", "--once", "--json"), cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            bench_argv("sync", "--once", "--json"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stderr
-        shown = subprocess.run(bench_argv("sync", "--status", "--json"), cwd=ROOT, env=env, capture_output=True,
-                               text=True, timeout=60)
+        shown = subprocess.run(
+            bench_argv("sync", "--status", "--json"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert '"queued": 0' in shown.stdout and '"rejected": 0' in shown.stdout
         assert_same_records_on_both_sides(station, register)
 
@@ -168,25 +178,34 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
 def test_tls_certificates_are_verified_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cert, key = _self_signed(tmp_path)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
-    with RegisterProcess.start(str(tmp_path / "register.db"), "--tls-cert", str(cert), "--tls-key", str(key)) as reg, \
-            _station(tmp_path, reg) as station:
+    with (
+        RegisterProcess.start(str(tmp_path / "register.db"), "--tls-cert", str(cert), "--tls-key", str(key)) as reg,
+        _station(tmp_path, reg) as station,
+    ):
         assert reg.url.startswith("https://")
         station.store.append("test.record", {"i": 1})
         refused = sync_once(station, max_failures=1)
@@ -199,8 +218,10 @@ def test_tls_certificates_are_verified_by_default(tmp_path: Path, monkeypatch: p
 def test_background_sync_thread_drains_while_the_bench_keeps_writing_and_stops_on_request(tmp_path: Path) -> None:
     from bench.sync.client import BackgroundSync
 
-    with RegisterProcess.start(str(tmp_path / "register.db")) as reg, \
-            _station(tmp_path, reg, interval_seconds=0.05, batch_size=7) as station:
+    with (
+        RegisterProcess.start(str(tmp_path / "register.db")) as reg,
+        _station(tmp_path, reg, interval_seconds=0.05, batch_size=7) as station,
+    ):
         reports = []
         worker = BackgroundSync(station, on_report=reports.append)
         worker.start()
@@ -213,7 +234,12 @@ def test_background_sync_thread_drains_while_the_bench_keeps_writing_and_stops_o
         worker.stop(timeout=10)
         assert not worker.is_alive()
         assert sum(r.stored for r in reports) == 60 and all(r.ok for r in reports)
-        verify = subprocess.run(bench_argv("register", "verify", STATION, "--db", reg.db_url), cwd=ROOT,
-                                capture_output=True, text=True, timeout=60)
+        verify = subprocess.run(
+            bench_argv("register", "verify", STATION, "--db", reg.db_url),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert verify.returncode == 0 and "60 records, 0 gaps: ok" in verify.stdout, verify.stdout + verify.stderr
         assert_same_records_on_both_sides(station, reg)

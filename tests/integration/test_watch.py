@@ -31,7 +31,7 @@ def _free_loop_number() -> int:
 
 class Lines:
     def __init__(self, proc: subprocess.Popen) -> None:
-        self.q: "queue.Queue[str]" = queue.Queue()
+        self.q: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
 
     def _pump(self, proc: subprocess.Popen) -> None:
@@ -50,13 +50,17 @@ class Lines:
         raise AssertionError("expected event did not arrive")
 
 
-def test_watch_reports_add_and_remove(tmp_path: Path, config_file: Path) -> None:
+def test_watch_reports_add_and_remove(shm_dir: Path, config_file: Path) -> None:
     n = _free_loop_number()
     node = f"/dev/loop{n}"
-    img = tmp_path / "hot.img"
+    img = shm_dir / "hot.img"  # in memory: a loop over a file on the root disk is protected
     fill_file(img, 8 << 20, "sparse")
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli.main", "devices", "--watch", "--json", "--no-tools"],
-                            stdout=subprocess.PIPE, text=True, env={**os.environ, "BENCH_CONFIG": str(config_file)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.cli.main", "devices", "--watch", "--json", "--no-tools"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config_file)},
+    )
     ctl = os.open("/dev/loop-control", os.O_RDWR)
     try:
         lines = Lines(proc)
@@ -84,6 +88,6 @@ def test_watch_reports_add_and_remove(tmp_path: Path, config_file: Path) -> None
 
 def test_enumeration_survives_a_device_vanishing(monkeypatch: pytest.MonkeyPatch) -> None:
     real = enummod.candidate_names()
-    monkeypatch.setattr(enummod, "candidate_names", lambda: ["sdzz_gone"] + real)
+    monkeypatch.setattr(enummod, "candidate_names", lambda: ["sdzz_gone", *real])
     names = [d.name for d in enummod.enumerate_devices(use_tools=False)]
     assert "sdzz_gone" not in names and set(names) <= set(real)

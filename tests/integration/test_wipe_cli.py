@@ -11,16 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from bench.store import Store
 from bench import config as configmod
+from bench.store import Store
 
 pytestmark = pytest.mark.root
 MIB = 1 << 20
 
 
 def bench(*args: str, config: Path, input: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bench.cli.main", *args], capture_output=True, text=True,
-                          env={**os.environ, "BENCH_CONFIG": str(config)}, input=input, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config)},
+        input=input,
+        timeout=120,
+    )
 
 
 def test_plan_writes_nothing_and_list_profiles(config_file, loops):
@@ -32,7 +38,9 @@ def test_plan_writes_nothing_and_list_profiles(config_file, loops):
     assert r.returncode == 1 and "a loop device (a file) has no firmware erase" in json.loads(r.stdout)["refused"]
     assert loops.backing(dev).read_bytes() == before
     r = bench("wipe", "--list-profiles", config=config_file)
-    assert {"nist-clear", "nist-purge", "nist-clear-flash", "verify-only"} <= {l.split()[0] for l in r.stdout.splitlines()}
+    assert {"nist-clear", "nist-purge", "nist-clear-flash", "verify-only"} <= {
+        line.split()[0] for line in r.stdout.splitlines()
+    }
 
 
 def test_wipe_asks_for_confirmation_and_json_result(config_file, loops):
@@ -43,8 +51,17 @@ def test_wipe_asks_for_confirmation_and_json_result(config_file, loops):
     assert loops.backing(dev).read_bytes() == before
     r = bench("wipe", dev, "--profile", "nist-clear", config=config_file, input="yes\n")
     assert r.returncode == 1 and "last 4 characters of the device name" in r.stderr  # same code as the TUI
-    r = bench("wipe", dev, "--profile", "nist-clear", "--json", "--donor", "Council", config=config_file,
-              input=dev[-4:] + "\n")
+    r = bench(
+        "wipe",
+        dev,
+        "--profile",
+        "nist-clear",
+        "--json",
+        "--donor",
+        "Council",
+        config=config_file,
+        input=dev[-4:] + "\n",
+    )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["result"] == "passed" and out["verification"]["mismatches"] == 0
@@ -62,9 +79,13 @@ def test_protected_device_is_refused_with_reasons(tmp_path, loops):
 
 def test_kill_9_mid_wipe_is_recorded_aborted_by_the_next_opener(config_file, loops):
     dev = loops(2048 * MIB, fill="sparse")
-    proc = subprocess.Popen([sys.executable, "-m", "bench.cli.main", "wipe", dev, "--profile", "nist-clear", "--yes"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "BENCH_CONFIG": str(config_file)})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.cli.main", "wipe", dev, "--profile", "nist-clear", "--yes"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(config_file)},
+    )
     try:
         for line in proc.stderr:
             if "overwrite 1/1" in line:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -26,7 +28,7 @@ def file_is(path: Path, byte: int) -> bool:
     block = bytes([byte]) * MIB
     with open(path, "rb") as f:
         while chunk := f.read(MIB):
-            if chunk != block[:len(chunk)]:
+            if chunk != block[: len(chunk)]:
                 return False
     return True
 
@@ -89,7 +91,10 @@ def test_every_shipped_profile_on_random_filled_devices(station, loops):
 
 
 def test_prng_pass_regenerates_from_the_recorded_seed(station, loops, tmp_path):
-    folder = custom_profiles(tmp_path, "prng-clear", '''
+    folder = custom_profiles(
+        tmp_path,
+        "prng-clear",
+        """
 name = "prng-clear"
 method = "clear"
 passes = ["prng"]
@@ -97,7 +102,8 @@ passes = ["prng"]
 default = "overwrite"
 [verify]
 mode = "sample"
-''')
+""",
+    )
     dev = loops(64 * MIB)
     engine = Engine(station, profiles_dir=str(folder))
     out = engine.wait(engine.start(dev, "prng-clear"), 30)
@@ -125,15 +131,28 @@ def test_verify_only_names_the_one_changed_sector(station, loops):
 
 
 def test_device_detached_mid_wipe_fails_as_removed_with_bytes_done(station, loops):
-    dev = loops(512 * MIB, fill="sparse")
+    # Large enough that the engine's first progress report (a quarter second in) comes mid-overwrite on
+    # a fast disk too; only what is written before the detach costs anything.
+    dev = loops(4096 * MIB, fill="sparse")
     engine = Engine(station)
     detached = threading.Event()
 
     def detach_on_first_progress(event):
-        if isinstance(event, WipeProgress) and event.phase.startswith("overwrite") and event.bytes_done \
-                and not detached.is_set():
+        if (
+            isinstance(event, WipeProgress)
+            and event.phase.startswith("overwrite")
+            and 0 < event.bytes_done < event.bytes_total
+            and not detached.is_set()
+        ):
             detached.set()
-            subprocess.run(["losetup", "-d", dev], check=True)  # in the worker thread: before the next write
+            # The worker is its own process and keeps writing while this runs: hold it still so the
+            # detach lands mid-overwrite however fast the machine's disk is.
+            (worker_pid,) = [j.worker_pid for j in engine.jobs() if j.job_id == event.job_id]
+            os.kill(worker_pid, signal.SIGSTOP)
+            try:
+                subprocess.run(["losetup", "-d", dev], check=True)
+            finally:
+                os.kill(worker_pid, signal.SIGCONT)
 
     engine.subscribe(detach_on_first_progress)
     out = engine.wait(engine.start(dev, "nist-clear"), 60)
@@ -141,12 +160,12 @@ def test_device_detached_mid_wipe_fails_as_removed_with_bytes_done(station, loop
     assert out.result == "failed"
     assert out.reason.startswith("device removed") and "bytes written" in out.reason
     written = out.payload["bytes_written"]
-    assert 0 < written < 512 * MIB
+    assert 0 < written < 4096 * MIB
     assert f"({written} bytes written)" in out.reason
 
 
 def test_cancel_gives_aborted(station, loops):
-    dev = loops(256 * MIB, fill="sparse")
+    dev = loops(4096 * MIB, fill="sparse")  # still writing when the first progress report comes, on any disk
     engine = Engine(station)
     jobs = []
     engine.subscribe(lambda e: isinstance(e, WipeProgress) and e.bytes_done and engine.cancel(e.job_id))
@@ -203,8 +222,12 @@ def test_protected_device_is_refused_before_any_record(station, loops):
 
 
 def test_marker_written_after_pass_and_recognised_by_verify_only(station, loops, tmp_path):
-    text = (PROFILES / "nist-clear.toml").read_text().replace('name = "nist-clear"', 'name = "clear-marked"') \
+    text = (
+        (PROFILES / "nist-clear.toml")
+        .read_text()
+        .replace('name = "nist-clear"', 'name = "clear-marked"')
         .replace("marker = false", "marker = true")
+    )
     folder = custom_profiles(tmp_path, "clear-marked", text)
     dev = loops(64 * MIB)
     engine = Engine(station, profiles_dir=str(folder))
@@ -231,16 +254,15 @@ def test_marker_written_after_pass_and_recognised_by_verify_only(station, loops,
 class StandInFirmware:
     """Loop devices have no firmware: this stands in for a drive's erase command so the engine's
     purge path (fingerprint, erase, read-back) runs on a real device. `erases=False` is the
-    drive that reports success and erases nothing (sg_format on scsi-hd does exactly that)."""
+    drive that reports success and erases nothing (sg_format on scsi-hd does exactly that).
+    It runs in the job's worker process: what it was asked shows in the record's steps."""
 
     def __init__(self, erases: bool) -> None:
         self.erases = erases
-        self.calls = []
 
     def execute(self, step, device, params, *, progress, cancelled):
         from bench.wipe.firmware import Outcome
 
-        self.calls.append(step)
         if self.erases:
             subprocess.run(["blkdiscard", "-z", device.devnode], check=True)
         progress(1.0)
@@ -256,7 +278,7 @@ def test_purge_path_reads_back_and_catches_a_lying_drive(station, loops, erases,
     dev = loops(64 * MIB)
     engine = Engine(station, probe=lambda d: caps, firmware=fw)
     out = engine.wait(engine.start(dev, "nist-purge"), 30)
-    assert fw.calls == ["nvme-format-user-data"]
+    assert [s["name"] for s in out.payload["steps"]] == ["fingerprint", "nvme-format-user-data", "verify"]
     assert out.result == result, out.reason
     v = out.payload["verification"]
     assert v["expected"] == "uniform-non-original" and v["locations"] >= 2000
@@ -267,8 +289,12 @@ def test_purge_path_reads_back_and_catches_a_lying_drive(station, loops, erases,
 
 
 def test_purge_fallback_to_overwrite_is_recorded_as_clear(station, loops, tmp_path):
-    text = (PROFILES / "nist-purge.toml").read_text().replace('name = "nist-purge"', 'name = "purge-or-clear"') \
+    text = (
+        (PROFILES / "nist-purge.toml")
+        .read_text()
+        .replace('name = "nist-purge"', 'name = "purge-or-clear"')
         .replace('fallback = "refuse"', 'fallback = "overwrite"')
+    )
     folder = custom_profiles(tmp_path, "purge-or-clear", text)
     dev = loops(64 * MIB)
     engine = Engine(station, profiles_dir=str(folder))

@@ -37,8 +37,9 @@ def test_fail_policy_stops_at_the_first_bad_lba(small_fs):
 def test_continue_policy_maps_every_bad_block_then_verify_names_them(small_fs):
     fd = os.open(small_fs / "disk", os.O_RDWR | os.O_CREAT)
     try:
-        r = overwrite_pass(fd, 2048 * KIB, "byte:0x55", devnode="test", chunk=256 * KIB,
-                           on_io_error="continue_and_warn")
+        r = overwrite_pass(
+            fd, 2048 * KIB, "byte:0x55", devnode="test", chunk=256 * KIB, on_io_error="continue_and_warn"
+        )
         assert r.status == "io_error" and r.io_error_count == 2048  # the second MiB, 512-byte blocks
         assert r.io_error_lbas[:2] == [2048, 2049] and "continued" in r.detail
         v = verify_device(fd, 2048 * KIB, Expectation("byte", value=0x55), devnode="test", chunk=256 * KIB)

@@ -64,8 +64,9 @@ def test_protected_serial(loops, station) -> None:
     dev = loops(size=8 << 20, fill="random")
     with_serial = dataclasses.replace(describe(dev), serial="WD-WCC6Y0PROTECT")
     station.config.protected = ["WD-WCC6Y0PROTECT"]
-    _assert_refused_untouched(station, with_serial, loops.backing(dev), "protected list",
-                              describe=lambda node: with_serial)
+    _assert_refused_untouched(
+        station, with_serial, loops.backing(dev), "protected list", describe=lambda node: with_serial
+    )
 
 
 def test_loop_without_allow_loop(loops, station) -> None:
@@ -74,13 +75,13 @@ def test_loop_without_allow_loop(loops, station) -> None:
     _assert_refused_untouched(station, describe(dev), loops.backing(dev), "allow_loop")
 
 
-def test_node_reassigned_between_plan_and_write(loops, station, tmp_path: Path) -> None:
+def test_node_reassigned_between_plan_and_write(loops, station, shm_dir: Path) -> None:
     dev = loops(size=8 << 20, fill="random", name="planned.img")
     planned = describe(dev)
     engine = Engine(station)
     engine.plan(planned, "nist-clear")
     subprocess.run(["losetup", "-d", dev], check=True)
-    other = tmp_path / "other.img"
+    other = shm_dir / "other.img"
     fill_file(other, 8 << 20, "random")
     before = _digest(other)
     subprocess.run(["losetup", "--direct-io=on", dev, str(other)], check=True)

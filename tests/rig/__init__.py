@@ -4,4 +4,4 @@ from tests.rig.drives import MiB, Nvme, Sata, Scsi, Usb
 from tests.rig.errors import RigError
 from tests.rig.guest import Guest, Result
 
-__all__ = ["Guest", "Result", "RigError", "Nvme", "Sata", "Scsi", "Usb", "MiB"]
+__all__ = ["Guest", "MiB", "Nvme", "Result", "RigError", "Sata", "Scsi", "Usb"]

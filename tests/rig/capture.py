@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from tests.rig import virtual
-from tests.rig.drives import MiB, Drive, Nvme, Sata, Scsi, Usb
+from tests.rig.drives import Drive, MiB, Nvme, Sata, Scsi, Usb
 from tests.rig.guest import Guest
 from tests.rig.kernel import ROOT, ensure_kernel
 
@@ -66,17 +66,22 @@ USB = [
     ("sg_vpd_sn.txt", "sg_vpd -p sn {dev}"),
 ]
 
-TOOL_VERSIONS = ("nvme version | head -1; smartctl -V | head -1; hdparm -V; sg_inq -V 2>&1 | head -1; "
-                 "lsblk -V; udevadm --version; uname -r")
+TOOL_VERSIONS = (
+    "nvme version | head -1; smartctl -V | head -1; hdparm -V; sg_inq -V 2>&1 | head -1; "
+    "lsblk -V; udevadm --version; uname -r"
+)
 
 
 def _commands(key: str, drive: Drive) -> list[tuple[str, str]]:
     if isinstance(drive, Nvme):
         cmds = COMMON + NVME
         if drive.namespaces > 1:
-            cmds = cmds + [("id_ns2.json", "nvme id-ns {dev2} -o json"),
-                           ("lsblk_ns2.json", "lsblk -J -O {dev2}"),
-                           ("list_subsys.json", "nvme list-subsys -o json")]
+            cmds = [
+                *cmds,
+                ("id_ns2.json", "nvme id-ns {dev2} -o json"),
+                ("lsblk_ns2.json", "lsblk -J -O {dev2}"),
+                ("list_subsys.json", "nvme list-subsys -o json"),
+            ]
         return cmds + NVME_LAST
     if isinstance(drive, Sata):
         return COMMON + SATA
@@ -122,18 +127,24 @@ def capture(outdir: Path) -> None:
 
 
 def _capture_virtual(outdir: Path, g: Guest) -> None:
-    for key, make in (("null_blk", lambda: virtual.null_blk(g)),
-                      ("scsi_debug", lambda: virtual.scsi_debug(g))):
+    for key, make in (("null_blk", lambda: virtual.null_blk(g)), ("scsi_debug", lambda: virtual.scsi_debug(g))):
         out = outdir / key
         out.mkdir(exist_ok=True)
         dev = make()
         g.run("udevadm settle -t 10")
         index: dict[str, object] = {}
-        cmds = [("lsblk.json", "lsblk -J -O {dev}"), ("udevadm_info.txt", "udevadm info --query=all {dev}"),
-                ("smartctl_a.json", "smartctl -j -a {dev}"), ("hdparm_I.txt", "hdparm -I {dev}")]
+        cmds = [
+            ("lsblk.json", "lsblk -J -O {dev}"),
+            ("udevadm_info.txt", "udevadm info --query=all {dev}"),
+            ("smartctl_a.json", "smartctl -j -a {dev}"),
+            ("hdparm_I.txt", "hdparm -I {dev}"),
+        ]
         if key == "scsi_debug":
-            cmds += [("sg_inq.txt", "sg_inq {dev}"), ("sg_readcap.txt", "sg_readcap -l {dev}"),
-                     ("sg_sanitize_block.txt", "sg_sanitize --block --quick {dev}")]
+            cmds += [
+                ("sg_inq.txt", "sg_inq {dev}"),
+                ("sg_readcap.txt", "sg_readcap -l {dev}"),
+                ("sg_sanitize_block.txt", "sg_sanitize --block --quick {dev}"),
+            ]
         for name, template in cmds:
             _store(out, name, template.format(dev=dev), dev, g, index)
         (out / "index.json").write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
@@ -153,9 +164,9 @@ def _write_readme(outdir: Path, kernel: str, qemu: str, versions: str, seconds: 
         f"- capture took {seconds:.0f} s",
         "",
         "Each `<drive>/index.json` maps a file to its command, the guest device node, rc and stderr "
-        "(files hold stdout). Drives: " + ", ".join(
-            f"`{k}` ({type(d).__name__}, serial {d.serial})" for k, d in DRIVES.items()) +
-        "; `null_blk` and `scsi_debug` are made in the guest by its kernel.",
+        "(files hold stdout). Drives: "
+        + ", ".join(f"`{k}` ({type(d).__name__}, serial {d.serial})" for k, d in DRIVES.items())
+        + "; `null_blk` and `scsi_debug` are made in the guest by its kernel.",
         "Destructive commands ran last on their drive: `nvme/format_ses1.txt`, "
         "`nvme/sanitize_block.txt` (refused: QEMU has no Sanitize). No ATA security command is "
         "captured here: after `--security-set-pass` QEMU's ide-hd makes `hdparm -I` fail and "

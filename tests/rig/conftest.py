@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.rig.bench_env import missing_bench
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -17,3 +19,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.resolve().parent == HERE:
             item.add_marker(pytest.mark.rig)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop before the first boot, with one message, when the guests would find no bench
+    (rather than `bench: not found` inside every guest, test after test)."""
+    if not any(item.path.resolve().parent == HERE for item in session.items):
+        return
+    problem = missing_bench()
+    if problem:
+        raise pytest.UsageError(problem)

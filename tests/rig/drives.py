@@ -55,16 +55,14 @@ class Nvme(Drive):
     def device_args(self, nodes: list[str], bus: str = "") -> list[dict[str, object]]:
         where = {"bus": bus} if bus else {}
         if self.namespaces == 1:
-            return [{"driver": "nvme", "id": self.id, "serial": self.serial, "drive": nodes[0],
-                     **where}]
+            return [{"driver": "nvme", "id": self.id, "serial": self.serial, "drive": nodes[0], **where}]
         subsys = f"{self.id}-subsys"
         args: list[dict[str, object]] = [
             {"driver": "nvme-subsys", "id": subsys, "nqn": f"nqn.2024-01.rig:{self.serial}"},
             {"driver": "nvme", "id": self.id, "serial": self.serial, "subsys": subsys, **where},
         ]
         for nsid, node in enumerate(nodes, start=1):
-            args.append({"driver": "nvme-ns", "id": f"{self.id}-ns{nsid}", "drive": node,
-                         "nsid": nsid, "bus": self.id})
+            args.append({"driver": "nvme-ns", "id": f"{self.id}-ns{nsid}", "drive": node, "nsid": nsid, "bus": self.id})
         return args
 
 
@@ -77,9 +75,17 @@ class Sata(Drive):
     port: int = -1  # AHCI port, assigned by the guest
 
     def device_args(self, nodes: list[str], bus: str = "") -> list[dict[str, object]]:
-        return [{"driver": "ide-hd", "id": self.id, "drive": nodes[0], "bus": f"rigahci.{self.port}",
-                 "serial": self.serial, "model": self.model,
-                 "rotation_rate": 7200 if self.rotational else 1}]
+        return [
+            {
+                "driver": "ide-hd",
+                "id": self.id,
+                "drive": nodes[0],
+                "bus": f"rigahci.{self.port}",
+                "serial": self.serial,
+                "model": self.model,
+                "rotation_rate": 7200 if self.rotational else 1,
+            }
+        ]
 
 
 @dataclass
@@ -91,9 +97,18 @@ class Scsi(Drive):
     rotational: bool = False
 
     def device_args(self, nodes: list[str], bus: str = "") -> list[dict[str, object]]:
-        return [{"driver": "scsi-hd", "id": self.id, "drive": nodes[0], "bus": "rigscsi.0",
-                 "serial": self.serial, "vendor": self.vendor, "product": self.product,
-                 "rotation_rate": 7200 if self.rotational else 1}]
+        return [
+            {
+                "driver": "scsi-hd",
+                "id": self.id,
+                "drive": nodes[0],
+                "bus": "rigscsi.0",
+                "serial": self.serial,
+                "vendor": self.vendor,
+                "product": self.product,
+                "rotation_rate": 7200 if self.rotational else 1,
+            }
+        ]
 
 
 @dataclass
@@ -105,8 +120,16 @@ class Usb(Drive):
     model = "QEMU HARDDISK"
 
     def device_args(self, nodes: list[str], bus: str = "") -> list[dict[str, object]]:
-        return [{"driver": "usb-storage", "id": self.id, "drive": nodes[0], "bus": bus or "rigxhci.0",
-                 "serial": self.serial, "removable": self.removable}]
+        return [
+            {
+                "driver": "usb-storage",
+                "id": self.id,
+                "drive": nodes[0],
+                "bus": bus or "rigxhci.0",
+                "serial": self.serial,
+                "removable": self.removable,
+            }
+        ]
 
 
 def create_image(path: Path, size: int, fill: Fill) -> Path:
@@ -122,17 +145,16 @@ def create_image(path: Path, size: int, fill: Fill) -> Path:
 
 
 def blockdev_spec(node: str, path: Path) -> dict[str, object]:
-    return {"driver": "raw", "node-name": node, "discard": "unmap",
-            "file": {"driver": "file", "filename": str(path)}}
+    return {"driver": "raw", "node-name": node, "discard": "unmap", "file": {"driver": "file", "filename": str(path)}}
 
 
 def device_arg(props: dict[str, object]) -> str:
     """A QMP device_add dict as a -device command-line value."""
+
     def value(v: object) -> str:
         return ("on" if v else "off") if isinstance(v, bool) else str(v)
 
-    return ",".join([str(props["driver"])] + [f"{k}={value(v)}" for k, v in props.items()
-                                              if k != "driver"])
+    return ",".join([str(props["driver"])] + [f"{k}={value(v)}" for k, v in props.items() if k != "driver"])
 
 
 def blockdev_arg(node: str, path: Path) -> str:

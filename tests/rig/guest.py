@@ -6,7 +6,7 @@
 Commands travel over a virtio-serial port as base64 lines and come back framed by
 @@RIG-...@@ markers; the console (ttyS0) carries kernel messages, kept in `g.console`.
 mode="host" mounts the host's / read-only over 9p, starts udevd and runs commands chrooted
-there (the real bench from the repo's .venv), so pyudev sees ID_SERIAL, ID_MODEL ... .
+there (the real bench, from the environment of the Python running pytest), so pyudev sees ID_SERIAL, ID_MODEL ... .
 One boot costs ~11 s (plain) or ~25 s (host) under TCG: batch many commands per guest.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -25,19 +26,21 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from tests.rig import drives as dr
-from tests.rig.drives import Drive, MiB, Nvme, Sata, Scsi, Usb
+from tests.rig.bench_env import environment_prefix, scripts_dir
+from tests.rig.drives import Drive, MiB, Nvme, Sata, Usb
 from tests.rig.errors import RigError
 from tests.rig.initramfs import build_initramfs, pack_overlay
 from tests.rig.kernel import ROOT, cache_dir, ensure_kernel
 from tests.rig.qmp import Qmp
 
 Mode = Literal["plain", "host"]
-_LIVE: set["Guest"] = set()
+_LIVE: set[Guest] = set()
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class Result:
     def json(self) -> Any:
         return json.loads(self.stdout)
 
-    def check(self) -> "Result":
+    def check(self) -> Result:
         if self.rc != 0:
             raise RigError(f"guest command failed (rc={self.rc}): {self.cmd}\n{self.stderr[-2000:]}")
         return self
@@ -59,8 +62,7 @@ class Result:
 
 def bench_config_toml(data_dir: str = "/tmp/bench") -> str:
     """The station config bench uses inside a host-mode guest (/tmp there is a tmpfs)."""
-    return (f'station_id = "rig-guest-0001"\noperator = "Rig"\ndata_dir = "{data_dir}"\n'
-            "allow_loop = false\n")
+    return f'station_id = "rig-guest-0001"\noperator = "Rig"\ndata_dir = "{data_dir}"\nallow_loop = false\n'
 
 
 @dataclass
@@ -92,14 +94,14 @@ class Guest:
         self._created: list[tuple[Drive, bool]] = []  # (drive, id was assigned here)
 
     # ---- life cycle ---------------------------------------------------------------------
-    def __enter__(self) -> "Guest":
+    def __enter__(self) -> Guest:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start(self) -> "Guest":
+    def start(self) -> Guest:
         if shutil.which("qemu-system-x86_64") is None:
             raise RigError("qemu-system-x86_64 not found: apt-get install qemu-system-x86 (make setup)")
         if self.cache is not None:
@@ -125,8 +127,11 @@ class Guest:
     def _boot(self, vmlinuz: Path, base: Path) -> None:
         assert self.workdir is not None
         args = self._drive_args()
-        env = (f"export RIG_MODE={self.mode} RIG_REPO={shlex.quote(str(ROOT))} "
-               f"RIG_DISKS={self._disk_count()} RIG_PRINTK='4 4 1 7'\n")
+        env = (
+            f"export RIG_MODE={self.mode} RIG_REPO={shlex.quote(str(ROOT))} "
+            f"RIG_BIN={shlex.quote(str(scripts_dir()))} RIG_PREFIX={shlex.quote(str(environment_prefix()))} "
+            f"RIG_DISKS={self._disk_count()} RIG_PRINTK='4 4 1 7'\n"
+        )
         files = {"rig/boot.env": env.encode()}
         extra = dict(self.files)
         if self.mode == "host":
@@ -142,30 +147,54 @@ class Guest:
         listener.bind(str(cmd_path))
         listener.listen(1)
         argv = [
-            "qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max",
-            "-m", str(self.memory_mib), "-smp", str(self.cpus), "-nodefaults", "-no-user-config",
-            "-display", "none", "-vga", "none", "-no-reboot",
-            "-serial", "stdio", "-chardev", f"socket,id=rigcmd,path={cmd_path}",
-            "-device", "virtio-serial-pci,id=rigvser",
-            "-device", "virtserialport,bus=rigvser.0,chardev=rigcmd,name=rig.cmd",
-            "-qmp", f"unix:{qmp_path},server=on,wait=off",
-            "-kernel", str(vmlinuz), "-initrd", str(initrd),
-            "-append", "console=ttyS0 loglevel=4 panic=-1 rig",
+            "qemu-system-x86_64",
+            "-machine",
+            "q35",
+            "-accel",
+            "tcg,thread=multi",
+            "-cpu",
+            "max",
+            "-m",
+            str(self.memory_mib),
+            "-smp",
+            str(self.cpus),
+            "-nodefaults",
+            "-no-user-config",
+            "-display",
+            "none",
+            "-vga",
+            "none",
+            "-no-reboot",
+            "-serial",
+            "stdio",
+            "-chardev",
+            f"socket,id=rigcmd,path={cmd_path}",
+            "-device",
+            "virtio-serial-pci,id=rigvser",
+            "-device",
+            "virtserialport,bus=rigvser.0,chardev=rigcmd,name=rig.cmd",
+            "-qmp",
+            f"unix:{qmp_path},server=on,wait=off",
+            "-kernel",
+            str(vmlinuz),
+            "-initrd",
+            str(initrd),
+            "-append",
+            "console=ttyS0 loglevel=4 panic=-1 rig",
             *args,
         ]
         if self.mode == "host":
-            argv += ["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,"
-                     "readonly=on,multidevs=remap"]
+            argv += ["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"]
         (self.workdir / "qemu.argv").write_text(shlex.join(argv) + "\n")
-        self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self._proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
         threading.Thread(target=self._read_console, daemon=True).start()
         listener.settimeout(30)
         try:
             self._cmd, _ = listener.accept()
-        except socket.timeout:
-            raise RigError(f"QEMU never connected its command port; QEMU said:\n"
-                           f"{self.console_tail()}") from None
+        except TimeoutError:
+            raise RigError(f"QEMU never connected its command port; QEMU said:\n{self.console_tail()}") from None
         finally:
             listener.close()
         self._cmd_file = self._cmd.makefile("rwb")
@@ -180,8 +209,14 @@ class Guest:
         return sum(d.image_count() for d in self.drives)
 
     def _drive_args(self) -> list[str]:
-        args = ["-device", "qemu-xhci,id=rigxhci", "-device", "ahci,id=rigahci",
-                "-device", "virtio-scsi-pci,id=rigscsi"]
+        args = [
+            "-device",
+            "qemu-xhci,id=rigxhci",
+            "-device",
+            "ahci,id=rigahci",
+            "-device",
+            "virtio-scsi-pci,id=rigscsi",
+        ]
         for n in range(1, self.root_ports + 1):
             args += ["-device", f"pcie-root-port,id=rigrp{n},chassis={n},slot={n}"]
         ports = 0
@@ -191,7 +226,7 @@ class Guest:
             if isinstance(drive, Sata):
                 drive.port, ports = ports, ports + 1
             nodes = self._make_images(drive)
-            for node, image in zip(nodes, drive.images):
+            for node, image in zip(nodes, drive.images, strict=False):
                 args += ["-blockdev", dr.blockdev_arg(node, image)]
             for props in drive.device_args(nodes):
                 args += ["-device", dr.device_arg(props)]
@@ -201,13 +236,14 @@ class Guest:
         assert self.workdir is not None
         nodes = []
         if drive.images and not all(p.exists() for p in drive.images):
-            raise RigError(f"{drive.serial}: image files {drive.images} are gone (a Drive object "
-                           "is reused only after its guest closed, which resets it)")
+            raise RigError(
+                f"{drive.serial}: image files {drive.images} are gone (a Drive object "
+                "is reused only after its guest closed, which resets it)"
+            )
         for n in range(drive.image_count()):
             node = f"{drive.id}-img{n}"
             if len(drive.images) <= n:
-                drive.images.append(dr.create_image(self.workdir / f"{node}.img", drive.size,
-                                                    drive.fill))
+                drive.images.append(dr.create_image(self.workdir / f"{node}.img", drive.size, drive.fill))
             nodes.append(node)
         return nodes
 
@@ -284,16 +320,16 @@ class Guest:
         out = self._collect(f"@@RIG-ERR {cid}@@", timeout + 30)
         err = self._collect(f"@@RIG-RC={cid},", timeout + 30, keep_marker=True)
         rc = int(err.pop().split(",")[1].rstrip("@"))
-        return Result(cmd=script, rc=rc, stdout=_b64(out), stderr=_b64(err),
-                      seconds=time.monotonic() - started)
+        return Result(cmd=script, rc=rc, stdout=_b64(out), stderr=_b64(err), seconds=time.monotonic() - started)
 
     def run_many(self, scripts: Sequence[str], timeout: float = 120) -> list[Result]:
         return [self.run(s, timeout=timeout) for s in scripts]
 
     def spawn(self, script: str, log: str, in_host: bool | None = None) -> int:
         """Start `script` in the background (output to `log`, a guest path); its pid."""
-        r = self.run(f"setsid sh -c {shlex.quote(script)} > {shlex.quote(log)} 2>&1 "
-                     "< /dev/null & echo $!", in_host=in_host).check()
+        r = self.run(
+            f"setsid sh -c {shlex.quote(script)} > {shlex.quote(log)} 2>&1 < /dev/null & echo $!", in_host=in_host
+        ).check()
         return int(r.stdout.strip())
 
     def read_text(self, path: str, in_host: bool | None = None) -> str:
@@ -320,8 +356,14 @@ class Guest:
 
     def nvme_ctrl(self, drive: Nvme) -> str:
         """/dev/nvmeN: the controller character device of `drive`."""
-        out = self.run("grep -l . /sys/class/nvme/nvme*/serial | while read f; do "
-                       "echo \"$(cat $f) ${f%/serial}\"; done", in_host=False).check().stdout
+        out = (
+            self.run(
+                'grep -l . /sys/class/nvme/nvme*/serial | while read f; do echo "$(cat $f) ${f%/serial}"; done',
+                in_host=False,
+            )
+            .check()
+            .stdout
+        )
         for line in out.splitlines():
             serial, _, path = line.strip().rpartition(" ")
             if serial.strip() == drive.serial:
@@ -333,7 +375,7 @@ class Guest:
         self._cmd.settimeout(max(0.1, deadline - time.monotonic()))
         try:
             raw = self._cmd_file.readline()
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self._broken = "it did not answer in time"
             raise RigError(f"guest did not answer in time; console:\n{self.console_tail()}") from None
         if not raw:
@@ -350,12 +392,11 @@ class Guest:
         while True:
             line = self._readline(deadline)
             if line.startswith(marker):
-                return lines + [line] if keep_marker else lines
+                return [*lines, line] if keep_marker else lines
             lines.append(line)
 
     # ---- hot-plug -----------------------------------------------------------------------
-    def hotplug_usb(self, serial: str, size: int = 64 * MiB, fill: dr.Fill = "sparse",
-                    removable: bool = False) -> Usb:
+    def hotplug_usb(self, serial: str, size: int = 64 * MiB, fill: dr.Fill = "sparse", removable: bool = False) -> Usb:
         drive = Usb(serial=serial, size=size, fill=fill, removable=removable)
         return self._hotplug(drive, bus="")
 
@@ -373,7 +414,7 @@ class Guest:
         self._seq += 1
         drive.id = drive.id or f"hp{type(drive).__name__.lower()}{self._seq}"
         nodes = self._make_images(drive)
-        for node, image in zip(nodes, drive.images):
+        for node, image in zip(nodes, drive.images, strict=False):
             self._qmp.execute("blockdev-add", **dr.blockdev_spec(node, image))
         for props in drive.device_args(nodes, bus=bus):
             self._qmp.execute("device_add", **props)
@@ -435,8 +476,10 @@ def _take_slot(timeout: float) -> int:
             except BlockingIOError:
                 os.close(fd)
         if time.monotonic() > deadline:
-            raise RigError(f"{MAX_GUESTS} rig guests already running for {timeout:.0f} s "
-                           f"(locks in {slots}); raise RIG_MAX_GUESTS or wait")
+            raise RigError(
+                f"{MAX_GUESTS} rig guests already running for {timeout:.0f} s "
+                f"(locks in {slots}); raise RIG_MAX_GUESTS or wait"
+            )
         time.sleep(0.5)
 
 
@@ -445,10 +488,8 @@ def _b64(lines: list[str]) -> str:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait(timeout=10)
 
 

@@ -26,12 +26,15 @@ if [ "$RIG_MODE" = host ]; then
   mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose hostroot /host \
     || echo "@@RIG-FATAL 9p mount failed@@"
   for d in proc sys dev; do mount --rbind /$d /host/$d; done
-  # The guest's own /tmp and /run hide the host's: a checkout that lives there (CI may clone
-  # into /tmp) is bound back in from a second view of the host root.
-  case "$RIG_REPO" in /tmp/*|/run/*) mkdir -p /hostview && mount --bind /host /hostview ;; esac
+  # The guest's own /tmp and /run hide the host's: a checkout or a Python environment that lives
+  # there (CI may clone into /tmp, a packager's venv may sit there) is bound back in from a
+  # second view of the host root.
+  mkdir -p /hostview && mount --bind /host /hostview
   mount -t tmpfs run /host/run; mount -t tmpfs tmp /host/tmp
-  case "$RIG_REPO" in /tmp/*|/run/*)
-    mkdir -p "/host$RIG_REPO" && mount --bind "/hostview$RIG_REPO" "/host$RIG_REPO" ;; esac
+  for keep in "$RIG_REPO" "$RIG_PREFIX"; do
+    case "$keep" in /tmp/*|/run/*)
+      mkdir -p "/host$keep" && mount --bind "/hostview$keep" "/host$keep" ;; esac
+  done
   cp -a /rig/files/. /host/tmp/ 2>/dev/null
   chroot /host /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin SYSTEMD_IGNORE_CHROOT=1 \
     sh -c '/lib/systemd/systemd-udevd --daemon >/dev/null 2>&1; udevadm trigger --action=add; udevadm settle -t 60'
@@ -50,7 +53,7 @@ serve() {
     if [ "$where" = host ]; then
       cp /tmp/rig-cmd.sh /host/run/rig-cmd.sh
       timeout -s KILL "$limit" chroot /host /usr/bin/env -i \
-        PATH="$RIG_REPO/.venv/bin:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/tmp TMPDIR=/tmp \
+        PATH="$RIG_BIN:/usr/sbin:/usr/bin:/sbin:/bin" HOME=/tmp TMPDIR=/tmp \
         BENCH_CONFIG=/tmp/bench.toml SYSTEMD_IGNORE_CHROOT=1 PYTHONDONTWRITEBYTECODE=1 \
         LANG=C.UTF-8 RIG_REPO="$RIG_REPO" sh /run/rig-cmd.sh </dev/null >/tmp/rig-out 2>/tmp/rig-err 3>&-
     else

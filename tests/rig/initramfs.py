@@ -22,24 +22,78 @@ INIT = HERE / "guest_init.sh"
 
 #: Real tools copied in (busybox applets would otherwise shadow them: PATH puts /usr first).
 TOOLS = [
-    "nvme", "hdparm", "smartctl", "blkdiscard", "blockdev", "lsblk", "losetup", "wipefs",
-    "sg_inq", "sg_readcap", "sg_vpd", "sg_turs", "sg_requests", "sg_sat_identify", "sg_logs",
-    "sg_scan", "sg_map", "sg_unmap", "sg_write_same", "sg_format", "sg_sanitize",
-    "udevadm", "dmsetup", "kmod", "mkfs.ext4", "sfdisk", "blkid",
+    "nvme",
+    "hdparm",
+    "smartctl",
+    "blkdiscard",
+    "blockdev",
+    "lsblk",
+    "losetup",
+    "wipefs",
+    "sg_inq",
+    "sg_readcap",
+    "sg_vpd",
+    "sg_turs",
+    "sg_requests",
+    "sg_sat_identify",
+    "sg_logs",
+    "sg_scan",
+    "sg_map",
+    "sg_unmap",
+    "sg_write_same",
+    "sg_format",
+    "sg_sanitize",
+    "udevadm",
+    "dmsetup",
+    "mdadm",
+    "kmod",
+    "mkfs.ext4",
+    "sfdisk",
+    "blkid",
 ]
 #: Loaded at every boot.
 BOOT_MODULES = [
-    "virtio_pci", "virtio_console", "nvme", "ahci", "sd_mod", "sg", "virtio_scsi", "xhci-pci", "usb-storage",
-    "dm-mod", "loop", "9pnet_virtio", "9p",
+    "virtio_pci",
+    "virtio_console",
+    "nvme",
+    "ahci",
+    "sd_mod",
+    "sg",
+    "virtio_scsi",
+    "xhci-pci",
+    "usb-storage",
+    "dm-mod",
+    "loop",
+    "9pnet_virtio",
+    "9p",
 ]
 #: Shipped for tests to load on demand (`modprobe null_blk ...` inside the guest); file systems
 #: load themselves on mount (the kernel runs /sbin/modprobe). The gadget drivers fake USB
 #: devices (mass storage, ADB via FunctionFS, printer, serial) on dummy_hcd.
 EXTRA_MODULES = [
-    "null_blk", "scsi_debug", "dm-flakey", "dm-crypt", "configfs",
-    "ext4", "vfat", "nls_cp437", "nls_iso8859-1", "nls_utf8", "crc32c_generic", "crc32c-intel",
-    "dummy_hcd", "libcomposite", "usb_f_mass_storage", "usb_f_fs", "usb_f_printer", "usb_f_acm",
-    "cdc-acm", "usblp",
+    "null_blk",
+    "scsi_debug",
+    "dm-flakey",
+    "dm-delay",
+    "dm-crypt",
+    "md-mod",
+    "raid1",
+    "configfs",
+    "ext4",
+    "vfat",
+    "nls_cp437",
+    "nls_iso8859-1",
+    "nls_utf8",
+    "crc32c_generic",
+    "crc32c-intel",
+    "dummy_hcd",
+    "libcomposite",
+    "usb_f_mass_storage",
+    "usb_f_fs",
+    "usb_f_printer",
+    "usb_f_acm",
+    "cdc-acm",
+    "usblp",
 ]
 
 
@@ -97,8 +151,21 @@ def build_initramfs(kernel: Kernel) -> Path:
     out.parent.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         stage = Path(tmp) / "root"
-        for d in ("bin", "sbin", "usr/bin", "usr/sbin", "proc", "sys", "dev", "tmp", "run",
-                  "etc", "mnt", "rig/files", "host"):
+        for d in (
+            "bin",
+            "sbin",
+            "usr/bin",
+            "usr/sbin",
+            "proc",
+            "sys",
+            "dev",
+            "tmp",
+            "run",
+            "etc",
+            "mnt",
+            "rig/files",
+            "host",
+        ):
             (stage / d).mkdir(parents=True, exist_ok=True)
         shutil.copy2(busybox, stage / "bin/busybox")
         applets = subprocess.run([str(busybox), "--list"], capture_output=True, text=True).stdout
@@ -142,11 +209,11 @@ def _stage_modules(kernel: Kernel, stage: Path) -> None:
 
 def _pack(stage: Path, out: Path) -> None:
     """newc cpio, gzip -1 (the kernel unpacks gzip; -1 keeps the build quick)."""
-    names = subprocess.run(["find", "."], cwd=stage, capture_output=True, text=True,
-                           check=True).stdout
+    names = subprocess.run(["find", "."], cwd=stage, capture_output=True, text=True, check=True).stdout
     with open(out, "wb") as fh:
-        cpio = subprocess.Popen(["cpio", "-o", "-H", "newc", "--quiet"], cwd=stage,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        cpio = subprocess.Popen(
+            ["cpio", "-o", "-H", "newc", "--quiet"], cwd=stage, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         gz = subprocess.Popen(["gzip", "-1"], stdin=cpio.stdout, stdout=fh)
         assert cpio.stdin and cpio.stdout
         cpio.stdout.close()

@@ -44,8 +44,11 @@ class Kernel:
 
     def module_closure(self, name: str) -> list[Path]:
         """The .ko files `modprobe name` would load, dependencies first ([] when built in)."""
-        out = subprocess.run(["modprobe", "-d", str(self.tree), "-S", self.release,
-                              "--show-depends", name], capture_output=True, text=True)
+        out = subprocess.run(
+            ["modprobe", "-d", str(self.tree), "-S", self.release, "--show-depends", name],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             raise RigError(f"kernel {self.release} has no module {name!r}: {out.stderr.strip()}")
         paths = []
@@ -59,17 +62,17 @@ class Kernel:
 def _newest_available() -> str:
     found: list[tuple[int, str]] = []
     for attempt in range(2):
-        out = subprocess.run(["apt-cache", "pkgnames", "linux-image-6.1.0-"],
-                             capture_output=True, text=True)
-        found = [(int(m.group(2)), name) for name in out.stdout.split()
-                 if (m := _PKG_RE.match(name))]
+        out = subprocess.run(["apt-cache", "pkgnames", "linux-image-6.1.0-"], capture_output=True, text=True)
+        found = [(int(m.group(2)), name) for name in out.stdout.split() if (m := _PKG_RE.match(name))]
         if found or attempt or os.geteuid() != 0:
             break
         # a fresh machine may never have fetched the package lists
         subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
     if not found:
-        raise RigError("no linux-image-6.1.0-N-amd64 package known to apt: run `apt-get update` "
-                       "(the rig boots a Debian 6.1 kernel downloaded with apt-get download)")
+        raise RigError(
+            "no linux-image-6.1.0-N-amd64 package known to apt: run `apt-get update` "
+            "(the rig boots a Debian 6.1 kernel downloaded with apt-get download)"
+        )
     return max(found)[1]
 
 
@@ -102,8 +105,7 @@ def ensure_kernel() -> Kernel:
 def _download_and_extract(package: str, release: str, tree: Path) -> None:
     with tempfile.TemporaryDirectory(dir=tree.parent) as tmp:
         os.chmod(tmp, 0o777)  # apt-get download drops to the _apt user when it can
-        dl = subprocess.run(["apt-get", "download", "-q", package], cwd=tmp,
-                            capture_output=True, text=True)
+        dl = subprocess.run(["apt-get", "download", "-q", package], cwd=tmp, capture_output=True, text=True)
         debs = list(Path(tmp).glob("*.deb"))
         if dl.returncode != 0 or not debs:
             raise RigError(f"apt-get download {package} failed: {dl.stderr.strip()[-400:]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import time
@@ -19,10 +20,10 @@ class Qmp:
                 self._sock = socket.socket(socket.AF_UNIX)
                 self._sock.connect(str(path))
                 break
-            except OSError:
+            except OSError as exc:
                 self._sock.close()
                 if time.monotonic() > deadline:
-                    raise RigError(f"QMP socket {path} never came up")
+                    raise RigError(f"QMP socket {path} never came up") from exc
                 time.sleep(0.05)
         self._sock.settimeout(timeout)
         self._file = self._sock.makefile("rwb")
@@ -57,18 +58,15 @@ class Qmp:
         deadline = time.monotonic() + timeout
         while True:
             for ev in self.events:
-                if ev["event"] == name and all(ev.get("data", {}).get(k) == v
-                                               for k, v in data.items()):
+                if ev["event"] == name and all(ev.get("data", {}).get(k) == v for k, v in data.items()):
                     self.events.remove(ev)
                     return ev
             left = deadline - time.monotonic()
             if left <= 0:
                 raise RigError(f"no QMP event {name} {data} within {timeout:.0f} s")
             self._sock.settimeout(left)
-            try:
+            with contextlib.suppress(TimeoutError):
                 self.events.append(self._read())
-            except socket.timeout:
-                pass
 
     def close(self) -> None:
         try:

@@ -3,11 +3,12 @@ kind with the right transport, kind, size, model and serial."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.rig import Guest, MiB, Nvme, Sata, Scsi, Usb
+from tests.rig.bench_env import environment_prefix, scripts_dir
 
 pytestmark = pytest.mark.rig
 
@@ -37,16 +38,21 @@ def _by_serial(detected: list[dict], serial: str) -> list[dict]:
     return sorted((d for d in detected if d.get("serial") == serial), key=lambda d: d["devnode"])
 
 
-@pytest.mark.parametrize("drive,kind,transport,rotational,model", [
-    (NVME, "nvme", "nvme", False, "QEMU NVMe Ctrl"),
-    (SSD, "ssd", "sata", False, "RIG SATA SSD"),
-    (HDD, "hdd", "sata", True, "RIG SATA HDD"),
-    (SCSI, "ssd", "scsi", False, "RIG SCSI"),
-    (USB, "hdd", "usb", True, "QEMU HARDDISK"),
-    (STICK, "usb-flash", "usb", None, "QEMU HARDDISK"),
-], ids=["nvme", "sata-ssd", "sata-hdd", "scsi", "usb-hdd", "usb-stick"])
-def test_each_drive_kind_is_detected(guest: Guest, detected: list[dict], drive, kind, transport,
-                                     rotational, model) -> None:
+@pytest.mark.parametrize(
+    "drive,kind,transport,rotational,model",
+    [
+        (NVME, "nvme", "nvme", False, "QEMU NVMe Ctrl"),
+        (SSD, "ssd", "sata", False, "RIG SATA SSD"),
+        (HDD, "hdd", "sata", True, "RIG SATA HDD"),
+        (SCSI, "ssd", "scsi", False, "RIG SCSI"),
+        (USB, "hdd", "usb", True, "QEMU HARDDISK"),
+        (STICK, "usb-flash", "usb", None, "QEMU HARDDISK"),
+    ],
+    ids=["nvme", "sata-ssd", "sata-hdd", "scsi", "usb-hdd", "usb-stick"],
+)
+def test_each_drive_kind_is_detected(
+    guest: Guest, detected: list[dict], drive, kind, transport, rotational, model
+) -> None:
     found = _by_serial(detected, drive.serial)
     assert len(found) == 1, f"{drive.serial} not detected exactly once: {detected}"
     d = found[0]
@@ -60,8 +66,7 @@ def test_each_drive_kind_is_detected(guest: Guest, detected: list[dict], drive, 
     assert d["verdict"] == "wipeable", d
 
 
-def test_nvme_namespaces_are_separate_block_devices_of_one_drive(guest: Guest,
-                                                                detected: list[dict]) -> None:
+def test_nvme_namespaces_are_separate_block_devices_of_one_drive(guest: Guest, detected: list[dict]) -> None:
     found = _by_serial(detected, NVME_2NS.serial)
     assert [d["devnode"] for d in found] == [guest.devnode(NVME_2NS, 1), guest.devnode(NVME_2NS, 2)]
     assert all(d["size_bytes"] == NVME_2NS.size and d["transport"] == "nvme" for d in found)
@@ -72,3 +77,12 @@ def test_nvme_namespaces_are_separate_block_devices_of_one_drive(guest: Guest,
 def test_detection_sees_udev_identity(guest: Guest) -> None:
     r = guest.run(f"udevadm info --query=property {guest.devnode(SSD)}").check()
     assert f"ID_SERIAL_SHORT={SSD.serial}" in r.stdout.splitlines()
+
+
+def test_guest_runs_the_bench_of_the_python_running_pytest(guest: Guest) -> None:
+    # a virtualenv outside the checkout (a packager's, a CI image's) is what the guest runs, not <repo>/.venv
+    r = guest.run("command -v bench; command -v python; python -c 'import bench, sys; print(sys.prefix)'").check()
+    bench_path, python_path, prefix = r.stdout.split()
+    assert bench_path == str(scripts_dir() / "bench")
+    assert python_path == str(scripts_dir() / "python")
+    assert prefix == str(environment_prefix())

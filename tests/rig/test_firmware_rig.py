@@ -15,7 +15,7 @@ from tests.rig import Guest, MiB, Nvme, Sata, Scsi, Usb
 
 pytestmark = pytest.mark.rig
 
-STEP_SCRIPT = r'''
+STEP_SCRIPT = r"""
 import json, sys, threading
 from bench.model import Device
 from bench.tools import runner
@@ -35,9 +35,9 @@ for step, params in steps:
     result["commands"] = [{"argv": list(c.argv), "rc": c.rc, "out": c.stdout + c.stderr} for c in ev.commands]
     results.append(result)
 print(json.dumps(results))
-'''
+"""
 
-PROBE_SCRIPT = r'''
+PROBE_SCRIPT = r"""
 import dataclasses, json, sys
 from bench.model import Device
 from bench.wipe.capabilities import probe
@@ -47,15 +47,17 @@ for arg in sys.argv[1:]:
     dev = Device(devnode=devnode, name=devnode.rsplit("/", 1)[1], kind="ssd", transport=transport, size_bytes=1)
     out[transport] = dataclasses.asdict(probe(dev))
 print(json.dumps(out))
-'''
+"""
 
 SIZE = 32 * MiB
 
 
 def _steps(g: Guest, devnode: str, transport: str, *steps: tuple[str, dict]) -> list[dict]:
     """Run firmware steps in one bench process in the guest (each Python start costs seconds over 9p)."""
-    cmd = (f'cd "$RIG_REPO" && python /tmp/fw_step.py {shlex.quote(devnode)} {transport} {SIZE} '
-           f"{shlex.quote(json.dumps(list(steps)))}")
+    cmd = (
+        f'cd "$RIG_REPO" && python /tmp/fw_step.py {shlex.quote(devnode)} {transport} {SIZE} '
+        f"{shlex.quote(json.dumps(list(steps)))}"
+    )
     r = g.run(cmd, timeout=300).check()
     return json.loads(r.stdout.strip().splitlines()[-1])
 
@@ -108,8 +110,14 @@ def test_nvme_format_user_data_zeroes_the_backing_image(guest):
 def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
     g, nvme = guest.g, guest.nvme
     devnode = g.devnode(nvme)
-    crypto, result, forced = _steps(g, devnode, "nvme", ("nvme-format-crypto", {}), ("nvme-sanitize-block", {}),
-                                    ("nvme-sanitize-block", {"ignore_capabilities": True}))
+    crypto, result, forced = _steps(
+        g,
+        devnode,
+        "nvme",
+        ("nvme-format-crypto", {}),
+        ("nvme-sanitize-block", {}),
+        ("nvme-sanitize-block", {"ignore_capabilities": True}),
+    )
     assert crypto["status"] == "unsupported" and "FNA bit 2" in crypto["detail"]
     assert result["status"] == "unsupported" and "SANICAP" in result["detail"]
     assert forced["status"] == "unsupported" and "Invalid Command Opcode" in forced["detail"]
@@ -117,8 +125,12 @@ def test_nvme_crypto_format_and_sanitize_are_refused_by_capabilities(guest):
 
 def test_probe_each_emulated_transport_with_the_real_tools(guest):
     g = guest.g
-    nodes = {"nvme": g.devnode(guest.nvme), "sata": g.devnode(guest.sata_probe), "scsi": g.devnode(guest.scsi),
-             "usb": g.devnode(guest.usb)}
+    nodes = {
+        "nvme": g.devnode(guest.nvme),
+        "sata": g.devnode(guest.sata_probe),
+        "scsi": g.devnode(guest.scsi),
+        "usb": g.devnode(guest.usb),
+    }
     args = " ".join(f"{node}={transport}" for transport, node in nodes.items())
     r = g.run(f'cd "$RIG_REPO" && python /tmp/probe.py {args}', timeout=300).check()
     caps = json.loads(r.stdout.strip().splitlines()[-1])
@@ -127,7 +139,12 @@ def test_probe_each_emulated_transport_with_the_real_tools(guest):
     assert not nv["nvme"]["sanitize_block"] and not nv["nvme"]["fna_crypto_supported"]
     sa = caps["sata"]
     assert sa["protocol"] == "ata" and sa["ata_security"] is None and sa["passthrough"]
-    assert sa["ata_sanitize"] == {"supported": False, "crypto_scramble": False, "block_erase": False, "overwrite": False}
+    assert sa["ata_sanitize"] == {
+        "supported": False,
+        "crypto_scramble": False,
+        "block_erase": False,
+        "overwrite": False,
+    }
     sc = caps["scsi"]
     assert sc["protocol"] == "scsi" and sc["scsi"]["supported"] is False and sc["hpa"] is None
     assert any("SANITIZE support unknown" in n for n in sc["notes"])
@@ -158,8 +175,13 @@ def test_bench_wipe_nist_purge_on_emulated_nvme_zeroes_the_image(guest):
 def test_sata_security_erase_aborted_with_exit_0_is_failed(guest):
     g, sata = guest.g, guest.sata
     devnode = g.devnode(sata)
-    plain, forced = _steps(g, devnode, "sata", ("ata-security-erase", {}),
-                           ("ata-security-erase", {"ignore_capabilities": True, "password": "rigpw"}))
+    plain, forced = _steps(
+        g,
+        devnode,
+        "sata",
+        ("ata-security-erase", {}),
+        ("ata-security-erase", {"ignore_capabilities": True, "password": "rigpw"}),
+    )
     assert plain["status"] == "unsupported", plain  # QEMU's IDENTIFY has no Security section
     assert forced["status"] == "failed", forced
     set_pass = [c for c in forced["commands"] if "--security-set-pass" in c["argv"]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -53,8 +53,10 @@ def guest() -> Iterator[Guest]:
 
 
 def wipe(g: Guest, devnode: str, profile: str = "nist-clear", timeout: float = 300) -> dict:
-    r = g.run(f"BENCH_WIPE_PROFILES=/tmp/profiles bench wipe {shlex.quote(devnode)} --profile {profile} "
-              "--yes --json --quiet", timeout=timeout)
+    r = g.run(
+        f"BENCH_WIPE_PROFILES=/tmp/profiles bench wipe {shlex.quote(devnode)} --profile {profile} --yes --json --quiet",
+        timeout=timeout,
+    )
     lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
     return {"rc": r.rc, "stderr": r.stderr, "outcome": lines[-1] if lines else None}
 
@@ -66,7 +68,7 @@ def record(g: Guest, uuid: str) -> dict:
 
 def dm_node(g: Guest, name: str) -> str:
     """/dev/dm-N of a dm target (dmsetup without udev makes /dev/mapper nodes only in the initramfs)."""
-    script = f"for d in /sys/block/dm-*; do [ \"$(cat $d/dm/name)\" = {name} ] && basename $d; done"
+    script = f'for d in /sys/block/dm-*; do [ "$(cat $d/dm/name)" = {name} ] && basename $d; done'
     return "/dev/" + g.run(script, in_host=False).check().stdout.strip()
 
 
@@ -109,8 +111,10 @@ def test_partition_in_use_is_refused_before_any_write(guest: Guest) -> None:
     """The host kernel has no partition tables; the guest's has. A partition used as swap."""
     disk = guest.devnode(PART)
     name = disk.rsplit("/", 1)[1]
-    guest.run(f"printf 'label: dos\\n,24M,S\\n,,L\\n' | sfdisk -q {disk} && sleep 1 && "
-              f"mkswap {disk}1 >/dev/null && swapon {disk}1").check()
+    guest.run(
+        f"printf 'label: dos\\n,24M,S\\n,,L\\n' | sfdisk -q {disk} && sleep 1 && "
+        f"mkswap {disk}1 >/dev/null && swapon {disk}1"
+    ).check()
     try:
         w = wipe(guest, disk)
         assert w["rc"] != 0 and f"partition {name}1 is in use as swap" in w["stderr"] and w["outcome"] is None, w

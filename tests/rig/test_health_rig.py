@@ -20,7 +20,7 @@ HDD = Sata(serial="RIGHLTHHDD01", model="RIG SATA HDD", rotational=True, size=64
 SSD = Sata(serial="RIGHLTHSSD01", model="RIG SATA SSD", rotational=False, size=64 * MiB)
 NVME = Nvme(serial="RIGHLTHNVME1", size=64 * MiB)
 
-SCRIPT = r'''
+SCRIPT = r"""
 import contextlib, io, json, sys
 from bench.cli.main import main
 out = {}
@@ -30,7 +30,7 @@ for key, argv in json.loads(sys.argv[1]).items():
         rc = main(argv)
     out[key] = {"rc": rc, "stdout": buf.getvalue(), "stderr": err.getvalue()}
 print(json.dumps(out))
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,10 @@ def test_sata_hdd(results: dict) -> None:
     out = _json(results, "hdd")
     h = out["health"]
     assert (h["identity"]["serial"], h["identity"]["rotation_rate"], h["identity"]["protocol"]) == (
-        "RIGHLTHHDD01", 7200, "ATA")
+        "RIGHLTHHDD01",
+        7200,
+        "ATA",
+    )
     assert out["device_type"] == "sat" and h["smart_passed"] is True and h["reallocated_sectors"] == 0
     # QEMU's attribute table has no 197: an HDD without it is never "good".
     assert (out["grade"], out["confidence"]) == ("fair", "medium")

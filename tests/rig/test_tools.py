@@ -5,13 +5,12 @@ own command channel keeps rc/stdout/stderr apart."""
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from bench.tools import smartctl
-from tests.rig import Guest, MiB, Nvme, RigError, Sata
-from tests.rig import virtual
+from tests.rig import Guest, MiB, Nvme, RigError, Sata, virtual
 
 pytestmark = pytest.mark.rig
 
@@ -92,9 +91,11 @@ def test_dm_error_target_fails_reads_with_an_io_error(guest: Guest) -> None:
 
 def test_null_blk_stores_data_and_dm_flakey_over_it_fails_io(guest: Guest) -> None:
     nullb = virtual.null_blk(guest, size_gib=1)
-    data = guest.run(f"head -c 1048576 /dev/urandom | tee /tmp/blob | dd of={nullb} bs=1M "
-                     f"oflag=direct 2>/dev/null && md5sum < /tmp/blob && "
-                     f"dd if={nullb} bs=1M count=1 iflag=direct 2>/dev/null | md5sum").check()
+    data = guest.run(
+        f"head -c 1048576 /dev/urandom | tee /tmp/blob | dd of={nullb} bs=1M "
+        f"oflag=direct 2>/dev/null && md5sum < /tmp/blob && "
+        f"dd if={nullb} bs=1M count=1 iflag=direct 2>/dev/null | md5sum"
+    ).check()
     first, second = data.stdout.split("\n")[:2]
     assert first.split()[0] == second.split()[0]
     # up=0: the "down" phase never ends, so every I/O fails (deterministic, no timing)
@@ -118,8 +119,7 @@ def test_scsi_debug_disk_answers_inquiry(guest: Guest) -> None:
 def test_command_channel_keeps_rc_stdout_stderr_and_binary_output(guest: Guest) -> None:
     r = guest.run("printf 'out\\n'; printf 'err\\n' >&2; exit 7")
     assert (r.rc, r.stdout, r.stderr) == (7, "out\n", "err\n")
-    big = guest.run("head -c 300000 /dev/urandom | tee /tmp/big | md5sum; "
-                    "base64 /tmp/big | head -c 200000").check()
+    big = guest.run("head -c 300000 /dev/urandom | tee /tmp/big | md5sum; base64 /tmp/big | head -c 200000").check()
     assert len(big.stdout) > 200000
     assert guest.run("echo '@@RIG-RC=c1,0@@ not a marker'").check().stdout.startswith("@@RIG-RC")
 

@@ -18,22 +18,27 @@ _DM = "DM_DISABLE_UDEV=1 dmsetup --noudevsync"
 def null_blk(g: Guest, size_gib: int = 1) -> str:
     """A RAM-backed null_blk disk (/dev/nullb0) that really stores what is written (memory is
     only used for what was written)."""
-    g.run(f"modprobe null_blk nr_devices=1 memory_backed=1 discard=1 gb={size_gib} "
-          "&& for i in $(seq 50); do [ -b /dev/nullb0 ] && exit 0; sleep 0.1; done; exit 1",
-          in_host=False).check()
+    g.run(
+        f"modprobe null_blk nr_devices=1 memory_backed=1 discard=1 gb={size_gib} "
+        "&& for i in $(seq 50); do [ -b /dev/nullb0 ] && exit 0; sleep 0.1; done; exit 1",
+        in_host=False,
+    ).check()
     return "/dev/nullb0"
 
 
-def scsi_debug(g: Guest, size_mib: int = 64, vendor: str = "RIGDBG",
-               product: str = "SCSIDEBUG") -> str:
+def scsi_debug(g: Guest, size_mib: int = 64, vendor: str = "RIGDBG", product: str = "SCSIDEBUG") -> str:
     """A scsi_debug disk (RAM, supports UNMAP/WRITE SAME; rejects SANITIZE/FORMAT UNIT)."""
-    g.run(f"modprobe scsi_debug dev_size_mb={size_mib} lbpu=1 lbpws=1 "
-          f"inq_vendor={shlex.quote(vendor)} inq_product={shlex.quote(product)}",
-          in_host=False).check()
-    out = g.run(f"for i in $(seq 50); do for d in /sys/block/sd*; do "
-                f"grep -q ^{shlex.quote(vendor)} $d/device/vendor 2>/dev/null "
-                f"&& {{ echo /dev/${{d##*/}}; exit 0; }}; done; sleep 0.1; done; exit 1",
-                in_host=False)
+    g.run(
+        f"modprobe scsi_debug dev_size_mb={size_mib} lbpu=1 lbpws=1 "
+        f"inq_vendor={shlex.quote(vendor)} inq_product={shlex.quote(product)}",
+        in_host=False,
+    ).check()
+    out = g.run(
+        f"for i in $(seq 50); do for d in /sys/block/sd*; do "
+        f"grep -q ^{shlex.quote(vendor)} $d/device/vendor 2>/dev/null "
+        f"&& {{ echo /dev/${{d##*/}}; exit 0; }}; done; sleep 0.1; done; exit 1",
+        in_host=False,
+    )
     if out.rc != 0:
         raise RigError("scsi_debug loaded but its disk never appeared")
     return out.stdout.strip()
@@ -41,18 +46,15 @@ def scsi_debug(g: Guest, size_mib: int = 64, vendor: str = "RIGDBG",
 
 def dm_error(g: Guest, name: str = "rigerror", sectors: int = 131072) -> str:
     """A device-mapper `error` target: every read and write fails with EIO."""
-    g.run(f"modprobe dm-mod; {_DM} create {name} --table '0 {sectors} error'",
-          in_host=False).check()
+    g.run(f"modprobe dm-mod; {_DM} create {name} --table '0 {sectors} error'", in_host=False).check()
     return f"/dev/mapper/{name}"
 
 
-def dm_flakey(g: Guest, backing: str, name: str = "rigflakey", up: int = 1,
-              down: int = 1) -> str:
+def dm_flakey(g: Guest, backing: str, name: str = "rigflakey", up: int = 1, down: int = 1) -> str:
     """dm `flakey` over `backing`: `up` seconds of working I/O, then `down` seconds of EIO."""
     sectors = g.run(f"blockdev --getsz {shlex.quote(backing)}", in_host=False).check()
     table = f"0 {sectors.stdout.strip()} flakey {backing} 0 {up} {down}"
-    g.run(f"modprobe dm-flakey && {_DM} create {name} --table {shlex.quote(table)}",
-          in_host=False).check()
+    g.run(f"modprobe dm-flakey && {_DM} create {name} --table {shlex.quote(table)}", in_host=False).check()
     return f"/dev/mapper/{name}"
 
 
@@ -60,9 +62,16 @@ def dm_remove(g: Guest, name: str) -> None:
     g.run(f"{_DM} remove {name}", in_host=False).check()
 
 
-def usb_gadget_disk(g: Guest, serial: str, size_mib: int = 16, name: str = "rigdisk",
-                    vendor_id: int = 0x0781, product_id: int = 0x5581,
-                    manufacturer: str = "RigCorp", product: str = "Rig Flash") -> str:
+def usb_gadget_disk(
+    g: Guest,
+    serial: str,
+    size_mib: int = 16,
+    name: str = "rigdisk",
+    vendor_id: int = 0x0781,
+    product_id: int = 0x5581,
+    manufacturer: str = "RigCorp",
+    product: str = "Rig Flash",
+) -> str:
     """Plug a USB mass-storage gadget (dummy_hcd + configfs) into the guest's own USB host:
     a removable USB stick with the given serial and ids, as udev and bench see real ones (the
     SCSI vendor/model are `manufacturer`/`product`). Returns the

@@ -4,14 +4,14 @@ helpers to wait on the app without sleeping for fixed times."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from bench import config as configmod
 from bench.model import Device, Verdict
-from bench.station import open_station
 from bench.tui.adapter import HostLoad
 from bench.tui.app import BenchApp, make_app
 from bench.wipe.result import WipeFinished, WipeProgress
@@ -22,8 +22,9 @@ PIN = "4321"
 @pytest.fixture
 def config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The shared test config plus a supervisor PIN (the supervisor screen needs one)."""
-    cfg = configmod.Config(station_id="test-station-0001", operator="Test Technician",
-                           data_dir=str(tmp_path / "data"), allow_loop=True)
+    cfg = configmod.Config(
+        station_id="test-station-0001", operator="Test Technician", data_dir=str(tmp_path / "data"), allow_loop=True
+    )
     cfg.supervisor.name = "Sam Supervisor"
     cfg.supervisor.pin_sha256 = hashlib.sha256(PIN.encode()).hexdigest()
     path = tmp_path / "config.toml"
@@ -40,10 +41,26 @@ def build_app(station, *, watch: bool = False, scan: bool = False) -> BenchApp:
     return make_app(station, watch=watch, scan=scan, load_probe=fixed_load)
 
 
-def drive(name: str = "sdb", *, model: str = "WDC WD5000AAKX-08U6AA0", serial: str = "WD-WCAYW1234567",
-          size: int = 500_107_862_016, kind: str = "hdd", transport: str = "sata") -> Device:
-    return Device(devnode=f"/dev/{name}", name=name, kind=kind, transport=transport, size_bytes=size,
-                  vendor="WDC", model=model, serial=serial, rotational=kind == "hdd")
+def drive(
+    name: str = "sdb",
+    *,
+    model: str = "WDC WD5000AAKX-08U6AA0",
+    serial: str = "WD-WCAYW1234567",
+    size: int = 500_107_862_016,
+    kind: str = "hdd",
+    transport: str = "sata",
+) -> Device:
+    return Device(
+        devnode=f"/dev/{name}",
+        name=name,
+        kind=kind,
+        transport=transport,
+        size_bytes=size,
+        vendor="WDC",
+        model=model,
+        serial=serial,
+        rotational=kind == "hdd",
+    )
 
 
 def wipeable(dev: Device) -> Verdict:
@@ -58,7 +75,7 @@ def protected(dev: Device, why: str = "mounted at / (the bench's own system disk
 SimProgress = WipeProgress
 
 
-def SimFinished(job_id: str, devnode: str, result: str, reason: str, record_uuid: str = "") -> WipeFinished:  # noqa: N802
+def SimFinished(job_id: str, devnode: str, result: str, reason: str, record_uuid: str = "") -> WipeFinished:
     return WipeFinished(job_id, devnode, result, reason, record_uuid)
 
 
@@ -85,4 +102,3 @@ def app_factory(station):
         return build_app(station, **kw)
 
     return factory
-

@@ -78,8 +78,12 @@ async def test_annotate_writes_a_device_annotated_record(app_factory, station):
         await pilot.press(*"scratched lid", "enter")
         recs = await wait_for(pilot, lambda: station.store.records(kind="device.annotated"))
         p = recs[0].payload
-        assert (p["donor"], p["batch"], p["cosmetic_grade"], p["notes"]) == \
-            ("Coventry City Council", "CCC-2026-11", "B", "scratched lid")
+        assert (p["donor"], p["batch"], p["cosmetic_grade"], p["notes"]) == (
+            "Coventry City Council",
+            "CCC-2026-11",
+            "B",
+            "scratched lid",
+        )
         assert recs[0].device_id == dev.device_id
         # Reopening shows what was saved.
         await pilot.press("n")
@@ -89,8 +93,9 @@ async def test_annotate_writes_a_device_annotated_record(app_factory, station):
 
 async def test_detail_shows_identity_health_plan_with_reasons_and_history(app_factory, station, loops):
     dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
-    station.store.append("device.annotated", {"donor": "D", "batch": "B1", "cosmetic_grade": "A", "notes": ""},
-                         device_id=dev.device_id)
+    station.store.append(
+        "device.annotated", {"donor": "D", "batch": "B1", "cosmetic_grade": "A", "notes": ""}, device_id=dev.device_id
+    )
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         await add(app, pilot, dev, grade="unknown")
@@ -104,6 +109,28 @@ async def test_detail_shows_identity_health_plan_with_reasons_and_history(app_fa
         await wait_for(pilot, lambda: "device.annotated" in str(screen.query_one("#history").render()))
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.main)
+
+
+async def test_detail_shows_the_last_wipes_speed_profile_and_its_slow_zone_in_health(app_factory, station, loops):
+    from bench.wipe import speed
+
+    dev = describe(loops(size=16 << 20, fill="zero"), use_tools=False)
+    timer = speed.ZoneTimer(1000 << 20)
+    for off in range(0, 1000 << 20, 4 << 20):
+        timer.add(off, 4 << 20, 0.6 if (620 << 20) <= off < (640 << 20) else 0.04)
+    profile = speed.profile_record(timer, timer, 512)
+    station.store.append("wipe.result", {"result": "passed", "speed_profile": profile}, device_id=dev.device_id)
+    app = app_factory()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await add(app, pilot, dev, grade="good")
+        await pilot.press("enter")
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
+        await wait_for(pilot, lambda: "Speed profile" in str(screen.query_one("#speed").render()), what="speed")
+        text = str(screen.query_one("#speed").render())
+        assert "write" in text and "read" in text and any(c in text for c in "▁▂") and "█" in text
+        assert "speed at 62-64 %" in text and "weak or remapped region" in text
+        await wait_for(pilot, lambda: "poor" in str(screen.query_one("#health").render()), what="regraded health")
+        assert "62-64 %" in str(screen.query_one("#health").render())
 
 
 async def test_label_preview_renders_a_picture_in_the_terminal(app_factory):
@@ -166,9 +193,16 @@ async def test_supervisor_pin_rejects_wrong_and_opens_with_right(app_factory):
 async def test_supervisor_sees_rejected_records_and_retries_them(app_factory, station):
     from bench.store import outbox
 
-    rec = station.store.append("wipe.result", {"job_id": "j", "result": "passed", "devnode": "/dev/sdb",
-                                               "device": {"model": "M", "serial": "S"},
-                                               "profile": {"name": "nist-clear"}})
+    rec = station.store.append(
+        "wipe.result",
+        {
+            "job_id": "j",
+            "result": "passed",
+            "devnode": "/dev/sdb",
+            "device": {"model": "M", "serial": "S"},
+            "profile": {"name": "nist-clear"},
+        },
+    )
     outbox.reject(station.store, rec.uuid, "422 device_id does not match serial")
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
@@ -188,9 +222,16 @@ async def test_supervisor_sees_rejected_records_and_retries_them(app_factory, st
 
 
 async def test_supervisor_validates_and_exports_certificates(app_factory, station, tmp_path):
-    rec = station.store.append("wipe.result", {"job_id": "j", "result": "passed", "devnode": "/dev/sdb",
-                                               "device": {"model": "M", "serial": "S"},
-                                               "profile": {"name": "nist-clear"}})
+    station.store.append(
+        "wipe.result",
+        {
+            "job_id": "j",
+            "result": "passed",
+            "devnode": "/dev/sdb",
+            "device": {"model": "M", "serial": "S"},
+            "profile": {"name": "nist-clear"},
+        },
+    )
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
         await pilot.press("s")
@@ -233,9 +274,17 @@ async def test_phone_screen_without_phones_says_what_to_do(app_factory):
 def iphone(**kw):
     from bench.phones.model import Phone
 
-    base = dict(platform="ios", handle="00008030-001A2B3C4D5E", state="ready", manufacturer="Apple",
-                model="iPhone12,1", serial="F2LZK0ABCDEF", encryption="encrypted", activation_lock="off",
-                setup_complete=True)
+    base = dict(
+        platform="ios",
+        handle="00008030-001A2B3C4D5E",
+        state="ready",
+        manufacturer="Apple",
+        model="iPhone12,1",
+        serial="F2LZK0ABCDEF",
+        encryption="encrypted",
+        activation_lock="off",
+        setup_complete=True,
+    )
     return Phone(**{**base, **kw})
 
 
@@ -253,7 +302,7 @@ async def test_phone_assisted_reset_steps_are_confirmed_and_recorded(app_factory
         assert station.store.records(kind="phone.wipe.started")
         for n in (1, 2, 3):
             await pilot.press("c")
-            await wait_for(pilot, lambda: len(screen.reset.confirmed) == n, what=f"step {n}")
+            await wait_for(pilot, lambda n=n: len(screen.reset.confirmed) == n, what=f"step {n}")
         assert "every step confirmed" in str(screen.query_one("#phone-steps").render())
         await pilot.press("f")
         res = await wait_for(pilot, lambda: station.store.records(kind="phone.wipe.result"))
@@ -380,3 +429,37 @@ async def test_auto_mode_wipes_a_newly_inserted_drive_and_prints_its_label(app_f
         assert printed[0].device_id == dev.device_id
         # Devices that were already there when auto was armed are left alone.
         assert len(station.store.records(kind="wipe.started")) == 1
+
+
+async def test_a_medium_swapped_while_the_confirmation_is_open_is_not_written(app_factory, station, loops, shm_dir):
+    """Issue 15 item 3 in the TUI: the sampled-block hashes are taken when the confirmation opens, so a
+    serial-less medium swapped behind the same node and path before the code is typed is not wiped."""
+    import hashlib
+    import os
+    import subprocess
+    import time
+
+    from bench.detect.guard import check
+    from tests.helpers.loop import fill_file
+
+    dev = describe(loops(size=8 << 20, fill="random", name="shown.img"), use_tools=False)
+    path = loops.backing(dev.devnode)
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        row = await add(app, pilot, dev, verdict=check(dev, station.config), grade="unknown")
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, ProfilePicker))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmWipe))
+        subprocess.run(["losetup", "-d", dev.devnode], check=True)  # the technician looks away ...
+        os.rename(path, shm_dir / "the-one-shown.img")
+        fill_file(path, 8 << 20, "random")
+        before = hashlib.sha256(path.read_bytes()).hexdigest()
+        for _ in range(50):
+            if subprocess.run(["losetup", "--direct-io=on", dev.devnode, str(path)]).returncode == 0:
+                break
+            time.sleep(0.1)
+        await pilot.press(*confirm_code(dev), "enter")
+        await wait_for(pilot, lambda: row.job and row.job.result, timeout=60, what="wipe finished")
+        assert row.job.result == "failed" and "sampled blocks" in row.job.reason, row.job.reason
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == before, "the swapped-in medium was written"

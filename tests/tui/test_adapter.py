@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bench.errors import BenchError, DeviceRemoved
-from bench.tui.adapter import (BenchAdapter, NotAvailable, ProgressBridge, human_eta, human_size,
-                               optional_module, translate)
+from bench.tui.adapter import (
+    BenchAdapter,
+    NotAvailable,
+    ProgressBridge,
+    human_eta,
+    human_size,
+    optional_module,
+    translate,
+)
 from tests.tui.conftest import PIN, SimFinished, SimProgress
 
 
@@ -48,7 +55,10 @@ def test_pin_check_and_no_pin_configured(station):
     adapter = BenchAdapter(station)
     assert not adapter.check_pin("0000")
     assert adapter.check_pin(PIN)
-    station.config.supervisor.pin_sha256 = ""
+    # the right PIN replaced the old sha256 form with a salted scrypt hash (issue 15)
+    assert station.config.supervisor.pin_sha256 == "" and station.config.supervisor.pin_hash.startswith("scrypt$")
+    assert adapter.check_pin(PIN) and not adapter.check_pin("0000")
+    station.config.supervisor.pin_hash = ""
     with pytest.raises(NotAvailable, match="no supervisor PIN"):
         adapter.check_pin(PIN)
 
@@ -86,13 +96,20 @@ def test_labels_queued_while_the_printer_was_away_print_on_retry(station):
         printer.close()
 
 
-
 def adapter_device(station, tag):
     """The Device whose identity hashes to the seeded record's device id (seed_device's defaults)."""
     from bench.model import Device
     from bench.store import assets
 
-    dev = Device("/dev/seeded", "seeded", "ssd", "sata", 1 << 30, vendor="Samsung", model="SSD 870 EVO 1TB",
-                 serial="S4EVNX0R123456")
+    dev = Device(
+        "/dev/seeded",
+        "seeded",
+        "ssd",
+        "sata",
+        1 << 30,
+        vendor="Samsung",
+        model="SSD 870 EVO 1TB",
+        serial="S4EVNX0R123456",
+    )
     assert dev.device_id == assets.device_for(station.store, tag)
     return dev

@@ -8,7 +8,14 @@ import sys
 
 
 def test_bench_help_does_not_import_textual():
-    out = subprocess.run([sys.executable, "-c",
-                          "import sys; from bench.cli import tui; import bench.tui.adapter; "
-                          "print('textual' in sys.modules)"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from bench.cli import tui; import bench.tui.adapter; print('textual' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "False"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from bench.errors import DeviceFrozen
 from bench.tui import messages as m
 from bench.tui.widgets.device_table import DeviceTable
-from tests.tui.conftest import (SimFinished, SimProgress, drive, notifications, protected, wait_for,
-                                wipeable)
+from tests.tui.conftest import SimFinished, SimProgress, drive, notifications, protected, wait_for, wipeable
 
 pytestmark = pytest.mark.asyncio
 
@@ -83,9 +80,14 @@ async def test_selecting_wipeable_devices_toggles(app_factory):
 async def test_errors_are_actionable_messages_not_tracebacks(app_factory):
     app = app_factory()
     async with app.run_test(size=(120, 34)) as pilot:
-        app.main.post_message(m.ActionFailed(DeviceFrozen(
-            "/dev/sdb is frozen: the BIOS locked ATA security at boot",
-            hint="re-plug the drive while bench runs, or suspend and resume the bench PC")))
+        app.main.post_message(
+            m.ActionFailed(
+                DeviceFrozen(
+                    "/dev/sdb is frozen: the BIOS locked ATA security at boot",
+                    hint="re-plug the drive while bench runs, or suspend and resume the bench PC",
+                )
+            )
+        )
         await pilot.pause()
         text = "\n".join(notifications(app))
         assert "Drive frozen: /dev/sdb is frozen" in text
@@ -104,8 +106,9 @@ async def test_progress_is_coalesced_per_device(app_factory):
         total = d.size_bytes
         frames_before = app.main.frames
         for i in range(1, 101):
-            app.adapter.bridge(SimProgress("job-1", "/dev/sdb", "overwrite", total * i // 200, total,
-                                           150e6, 1000.0 - i))
+            app.adapter.bridge(
+                SimProgress("job-1", "/dev/sdb", "overwrite", total * i // 200, total, 150e6, 1000.0 - i)
+            )
         assert len(app.adapter.bridge.drain.__self__._latest) == 1  # only the latest is kept
         await wait_for(pilot, lambda: app.main.frames > frames_before, what="a repaint")
         assert app.main.frames == frames_before + 1
@@ -253,3 +256,90 @@ async def test_change_event_without_serial_keeps_the_row_and_a_new_drive_replace
         await pilot.pause()
         row = app.main.table.rows_by_dev["/dev/sdb"]
         assert not row.selected and row.device.serial == "OTHER-9999"
+
+
+async def test_a_wipe_whose_result_was_not_recorded_is_shown_as_not_recorded_with_a_hint(app_factory):
+    """Issue 15 item 5: the engine's `not_recorded` outcome (store full when writing wipe.result)."""
+    from bench.errors import StoreFull
+    from bench.wipe.result import NOT_RECORDED, not_recorded_reason
+
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        d = drive("sdb")
+        app.main.post_message(m.DeviceAppeared(d, wipeable(d), grade="good"))
+        app.main.post_message(m.JobStarted("/dev/sdb", "job-1", "nist-clear"))
+        await wait_for(pilot, lambda: app.main.jobs.get("job-1"))
+        reason = not_recorded_reason({"result": "passed"}, StoreFull("the data disk holding /data/bench.db is full"))
+        app.adapter.bridge(SimFinished("job-1", "/dev/sdb", NOT_RECORDED, reason))
+        await wait_for(pilot, lambda: app.main.table.rows_by_dev["/dev/sdb"].flagged, what="flag")
+        assert cell_text(app.main.table, "/dev/sdb", "job") == "NOT RECORDED (k)"
+        note = next(n for n in notifications(app) if "not recorded" in n.lower())
+        assert "wipe again" in note and "free space" in note and "PASSED" not in note
+
+
+async def test_a_drive_that_stops_answering_shows_no_io_where_it_stopped_until_it_answers_again() -> None:
+    """The engine's "not responding" phase is wider than the Job column: the row shows NO I/O, the
+    bar where the drive stopped, 0 B/s and "stalled"; the next progress event puts the phase back."""
+    from bench.tui.adapter import JobView
+    from bench.tui.widgets.device_table import DeviceRow, cells
+    from bench.wipe.result import NOT_RESPONDING
+
+    dev = drive()
+    job = JobView("j1", dev.devnode, phase="overwrite 1/1 zeros", bytes_done=50, bytes_total=100)
+    job.throughput_bps, job.eta_seconds = 1e8, 3.0
+    row = DeviceRow(dev, wipeable(dev), job=job)
+    assert str(cells(row)["job"]).startswith("overwrite")
+    job.phase, job.throughput_bps, job.eta_seconds = NOT_RESPONDING, 0.0, None  # as the engine's event says
+    shown = cells(row)
+    assert (str(shown["job"]), shown["rate"], shown["eta"]) == ("NO I/O", "0 B/s", "stalled")
+    assert str(shown["progress"]).endswith(" 50%")
+    job.phase = "overwrite 1/1 zeros"
+    assert str(cells(row)["job"]).startswith("overwrite")
+
+
+async def test_a_wipe_that_found_a_slow_zone_regrades_the_health_column(app_factory, station):
+    """Issue 18: a drive whose speed profile shows a weak region is never graded good, in the main
+    table too (not only in the detail screen, the label and the certificate), and a later health
+    read keeps the finding."""
+    zone = "read speed at 62-64 % (LBA 1-2) is 11x below the drive's median: weak or remapped region"
+    rec = station.store.append(
+        "wipe.result",
+        {"result": "passed", "speed_profile": {"findings": [{"text": zone}]}},
+        device_id="dev-slow",
+    )
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        d = drive("sdb")
+        app.main.post_message(m.DeviceAppeared(d, wipeable(d), grade="good"))
+        app.main.post_message(m.JobStarted("/dev/sdb", "job-1", "nist-clear"))
+        await wait_for(pilot, lambda: app.main.jobs.get("job-1"))
+        assert cell_text(app.main.table, "/dev/sdb", "health") == "good"
+        app.adapter.bridge(SimFinished("job-1", "/dev/sdb", "passed", "", record_uuid=rec.uuid))
+        row = app.main.table.rows_by_dev["/dev/sdb"]
+        await wait_for(pilot, lambda: row.grade != "good", what="regrade")
+        assert row.grade == "poor" and row.reasons[0] == zone
+        assert cell_text(app.main.table, "/dev/sdb", "health") == "poor"
+        app.main.post_message(m.HealthRead("/dev/sdb", "good", []))  # a fresh SMART read says good
+        await pilot.pause()
+        assert row.grade == "poor" and row.reasons == (zone,)
+
+
+async def test_a_phone_plugged_and_pulled_is_announced_and_refreshes_an_idle_phone_screen(app_factory, monkeypatch):
+    """Issue 23: the monitor's phone-add / phone-remove (udev, USB vendor id) reach the screen."""
+    from bench.phones.usb import UsbPhone
+    from bench.tui.screens.phone import PhoneScreen
+
+    loads: list[int] = []
+    monkeypatch.setattr(PhoneScreen, "load", lambda self: loads.append(1))
+    phone = UsbPhone("android", "18d1", "4ee7", "PIXEL7-0001", "Google", "Pixel 7")
+    app = app_factory()
+    async with app.run_test(size=(120, 34)) as pilot:
+        app.main.post_message(m.HotplugEvent("phone-add", phone))
+        await wait_for(pilot, lambda: any("Phone plugged in" in n for n in notifications(app)), what="toast")
+        assert any("Google Pixel 7 (PIXEL7-0001): press h" in n for n in notifications(app))
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, PhoneScreen), what="phone screen")
+        before = len(loads)
+        app.main.post_message(m.HotplugEvent("phone-remove", phone))
+        await wait_for(pilot, lambda: any("Phone unplugged" in n for n in notifications(app)), what="pull")
+        await wait_for(pilot, lambda: len(loads) > before, what="re-list")

@@ -5,8 +5,6 @@ look at the SVGs before committing."""
 
 from __future__ import annotations
 
-import pytest
-
 from bench.model import Device
 from bench.tui import messages as m
 from tests.tui.conftest import PIN, SimFinished, SimProgress, build_app, drive, protected, wait_for, wipeable
@@ -19,12 +17,31 @@ def fleet() -> list[tuple[Device, object, str]]:
     sdb = drive("sdb")
     sdc = drive("sdc", model="ST1000DM003-1SB102", serial="Z9A1B2C3", size=1_000_204_886_016)
     sdd = drive("sdd", model="TOSHIBA MQ01ABD100", serial="X5V8K0ZNT", size=1_000_204_886_016)
-    nvme = Device(devnode="/dev/nvme0n1", name="nvme0n1", kind="nvme", transport="nvme",
-                  size_bytes=512_110_190_592, model="KXG60ZNV512G TOSHIBA", serial="79JS10XKTHHP")
-    loop = Device(devnode="/dev/loop9", name="loop9", kind="loop", transport="loop", size_bytes=33_554_432,
-                  backing_file="/srv/bench/donor-usb.img")
-    return [(sda, protected(sda), "good"), (sdb, wipeable(sdb), "good"), (sdc, wipeable(sdc), "fail"),
-            (sdd, wipeable(sdd), "fair"), (nvme, wipeable(nvme), "good"), (loop, wipeable(loop), "unknown")]
+    nvme = Device(
+        devnode="/dev/nvme0n1",
+        name="nvme0n1",
+        kind="nvme",
+        transport="nvme",
+        size_bytes=512_110_190_592,
+        model="KXG60ZNV512G TOSHIBA",
+        serial="79JS10XKTHHP",
+    )
+    loop = Device(
+        devnode="/dev/loop9",
+        name="loop9",
+        kind="loop",
+        transport="loop",
+        size_bytes=33_554_432,
+        backing_file="/srv/bench/donor-usb.img",
+    )
+    return [
+        (sda, protected(sda), "good"),
+        (sdb, wipeable(sdb), "good"),
+        (sdc, wipeable(sdc), "fail"),
+        (sdd, wipeable(sdd), "fair"),
+        (nvme, wipeable(nvme), "good"),
+        (loop, wipeable(loop), "unknown"),
+    ]
 
 
 async def populate(pilot) -> None:
@@ -35,15 +52,23 @@ async def populate(pilot) -> None:
     for job, dev in (("j-b", "/dev/sdb"), ("j-c", "/dev/sdc"), ("j-d", "/dev/sdd"), ("j-n", "/dev/nvme0n1")):
         app.main.post_message(m.JobStarted(dev, job, "nist-clear"))
     await wait_for(pilot, lambda: len(app.main.jobs) == 4)
-    app.adapter.bridge(SimProgress("j-b", "/dev/sdb", "overwrite", 210_045_302_046, 500_107_862_016,
-                                   182_000_000.0, 1593.0))
-    app.adapter.bridge(SimProgress("j-n", "/dev/nvme0n1", "verify", 481_383_579_156, 512_110_190_592,
-                                   1_450_000_000.0, 21.0))
+    app.adapter.bridge(
+        SimProgress("j-b", "/dev/sdb", "overwrite", 210_045_302_046, 500_107_862_016, 182_000_000.0, 1593.0)
+    )
+    app.adapter.bridge(
+        SimProgress("j-n", "/dev/nvme0n1", "verify", 481_383_579_156, 512_110_190_592, 1_450_000_000.0, 21.0)
+    )
     app.adapter.bridge(SimFinished("j-c", "/dev/sdc", "failed", "3 sectors did not read back as written"))
     app.adapter.bridge(SimFinished("j-d", "/dev/sdd", "passed", ""))
     await wait_for(pilot, lambda: app.main.table.rows_by_dev["/dev/sdc"].flagged)
     await wait_for(pilot, lambda: app.main.jobs["j-b"].bytes_done, what="progress drawn")
     await wait_for(pilot, lambda: app.main.status is not None)
+    if app.adapter.config.label.auto_print:  # sdd's pass prints its label: let its toast come before clearing
+        await wait_for(pilot, lambda: app.adapter.station.store.records(kind="label.printed"), what="auto label")
+        await wait_for(pilot, lambda: app._notifications, what="the label toast")
+        queued = len(app.adapter.station.store.records())
+        app.main.refresh_status()
+        await wait_for(pilot, lambda: app.main.status.queued == queued, what="the status bar counting its records")
     app.clear_notifications()
     await pilot.pause()
 
@@ -71,12 +96,24 @@ def fixed_plan(device, profile):
     from bench.wipe.plan import Rejected, Step, WipePlan
 
     return WipePlan(
-        devnode=device.devnode, profile=profile, profile_version=1, method="clear", media="loop",
-        steps=(Step("overwrite", "overwrite", "bench", "one pass of zeros over every addressable sector is "
-                    "Clear for this media", pattern="zeros"),
-               Step("verify", "verify", "bench", "read everything back and compare: proves the pass landed")),
+        devnode=device.devnode,
+        profile=profile,
+        profile_version=1,
+        method="clear",
+        media="loop",
+        steps=(
+            Step(
+                "overwrite",
+                "overwrite",
+                "bench",
+                "one pass of zeros over every addressable sector is Clear for this media",
+                pattern="zeros",
+            ),
+            Step("verify", "verify", "bench", "read everything back and compare: proves the pass landed"),
+        ),
         rejected=(Rejected("block_erase", "a loop device has no firmware erase"),),
-        warnings=("the backing file's host filesystem may keep old blocks elsewhere",))
+        warnings=("the backing file's host filesystem may keep old blocks elsewhere",),
+    )
 
 
 def test_device_detail(snap_compare, station):
@@ -86,7 +123,10 @@ def test_device_detail(snap_compare, station):
         from bench.tui.screens.detail import DetailScreen
 
         pilot.app.push_screen(DetailScreen(pilot.app.main.table.rows_by_dev["/dev/loop9"]))
-        await wait_for(pilot, lambda: pilot.app.screen.query("#plan") and "why:" in str(pilot.app.screen.query_one("#plan").render()))
+        await wait_for(
+            pilot,
+            lambda: pilot.app.screen.query("#plan") and "why:" in str(pilot.app.screen.query_one("#plan").render()),
+        )
         await wait_for(pilot, lambda: "History" in str(pilot.app.screen.query_one("#history").render()))
 
     assert snap_compare(build_app(station), terminal_size=SIZE, run_before=run_before)

@@ -58,9 +58,10 @@ def tmux(tmp_path):
         t("kill-session", "-t", t.name)
 
 
-def test_real_binary_hotplug_wipe_label_quit(tmux, tmp_path):
-    cfg = configmod.Config(station_id="tmux-station-0001", operator="Tmux Tech", data_dir=str(tmp_path / "data"),
-                           allow_loop=True)
+def test_real_binary_hotplug_wipe_label_quit(tmux, tmp_path, shm_dir):
+    cfg = configmod.Config(
+        station_id="tmux-station-0001", operator="Tmux Tech", data_dir=str(tmp_path / "data"), allow_loop=True
+    )
     conf = tmp_path / "config.toml"
     conf.write_text(configmod.dumps(cfg))
     env = f"-u COLUMNS -u LINES BENCH_CONFIG={conf} TERM=xterm-256color"  # pytest may export COLUMNS=80
@@ -68,13 +69,15 @@ def test_real_binary_hotplug_wipe_label_quit(tmux, tmp_path):
     tmux("resize-window", "-t", tmux.name, "-x", "120", "-y", "34")
     tmux.wait(lambda s: "operator Tmux Tech" in s, what="first frame with the status bar")
 
-    image = tmp_path / "donor.img"
+    image = shm_dir / "donor.img"  # in memory: a loop over a file on the root disk is protected
     fill_file(image, 16 << 20, "random")
     dev = attach(image)  # AFTER start: a real hot-plug (the kernel says 'change')
     name = dev.rsplit("/", 1)[1]
     try:
-        tmux.wait(lambda s: any(line.lstrip(" ✓").startswith(name + " ") for line in s.splitlines()),
-                  what=f"{name} in the table")
+        tmux.wait(
+            lambda s: any(line.lstrip(" ✓").startswith(name + " ") for line in s.splitlines()),
+            what=f"{name} in the table",
+        )
         # Other processes may attach loop devices too: walk up from the bottom until the
         # confirmation names ours (and only then type its code).
         tmux.keys("C-End")
@@ -91,8 +94,11 @@ def test_real_binary_hotplug_wipe_label_quit(tmux, tmp_path):
         else:
             pytest.fail(f"never reached {dev} in the table")
         tmux.keys(name[-4:], "Enter")
-        tmux.wait(lambda s: any(name in line and "passed" in line for line in s.splitlines()), timeout=60,
-                  what="the wipe passing")
+        tmux.wait(
+            lambda s: any(name in line and "passed" in line for line in s.splitlines()),
+            timeout=60,
+            what="the wipe passing",
+        )
 
         tmux.keys("v")
         tmux.wait(lambda s: f"Label preview: {dev}" in s and "▀" in s, what="label preview")
@@ -108,8 +114,9 @@ def test_real_binary_hotplug_wipe_label_quit(tmux, tmp_path):
 
     db = sqlite3.connect(tmp_path / "data" / "bench.db")
     kinds = [r[0] for r in db.execute("SELECT kind FROM records ORDER BY seq")]
-    results = [r[0] for r in db.execute("SELECT json_extract(payload, '$.result') FROM records "
-                                        "WHERE kind = 'wipe.result'")]
+    results = [
+        r[0] for r in db.execute("SELECT json_extract(payload, '$.result') FROM records WHERE kind = 'wipe.result'")
+    ]
     assert results == ["passed"]
     assert "label.printed" in kinds and "wipe.started" in kinds
     with open(image, "rb") as f:

@@ -109,6 +109,7 @@ def test_sata_drive_on_a_sas_hba_is_probed_as_ata(replay):
 
 def test_sd_node_with_unknown_transport_is_still_probed(replay):
     from dataclasses import replace
+
     replay.add("hdparm -I /dev/sdx", Reply(data("hdparm/I_rig_qemu_sata.txt")))
     caps = capabilities.probe(replace(SATA, transport="unknown"))
     assert caps.protocol == "ata" and caps.passthrough

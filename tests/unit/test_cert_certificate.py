@@ -15,15 +15,43 @@ def _body(station, result):
 
 
 REQUIRED = [
-    "schema", "certificate_uuid", "issued_at", "station_id", "device_id", "donor", "batch",
-    "person.name", "person.title", "person.organisation",
-    "media.vendor", "media.model", "media.serial", "media.asset_tag", "media.media_type", "media.source_device",
-    "media.classification", "media.apparent_size_bytes", "media.real_size_bytes",
-    "sanitisation.method", "sanitisation.techniques", "sanitisation.steps", "sanitisation.tools",
-    "sanitisation.verification.method", "sanitisation.verification.coverage_percent", "sanitisation.hpa_dco.action",
-    "sanitisation.bytes_written", "sanitisation.bytes_verified", "sanitisation.errors", "sanitisation.started_at",
-    "sanitisation.ended_at", "sanitisation.commands", "result", "destination.destination", "validation.status",
-    "covers", "records",
+    "schema",
+    "certificate_uuid",
+    "issued_at",
+    "station_id",
+    "device_id",
+    "donor",
+    "batch",
+    "person.name",
+    "person.title",
+    "person.organisation",
+    "media.vendor",
+    "media.model",
+    "media.serial",
+    "media.asset_tag",
+    "media.media_type",
+    "media.source_device",
+    "media.classification",
+    "media.apparent_size_bytes",
+    "media.real_size_bytes",
+    "sanitisation.method",
+    "sanitisation.techniques",
+    "sanitisation.steps",
+    "sanitisation.tools",
+    "sanitisation.verification.method",
+    "sanitisation.verification.coverage_percent",
+    "sanitisation.hpa_dco.action",
+    "sanitisation.bytes_written",
+    "sanitisation.bytes_verified",
+    "sanitisation.errors",
+    "sanitisation.started_at",
+    "sanitisation.ended_at",
+    "sanitisation.commands",
+    "result",
+    "destination.destination",
+    "validation.status",
+    "covers",
+    "records",
 ]
 
 
@@ -47,8 +75,13 @@ def test_every_field_present_from_a_wipe_result(station):
     assert body["sanitisation"]["tools"] == {"bench": "0.1.0", "hdparm": "v9.65"}
     assert body["sanitisation"]["tools_seen_in_evidence"] == ["hdparm"]
     assert body["sanitisation"]["verification"] == {
-        "method": "full", "coverage_percent": 100.0, "sections": 0, "mismatches": 0,
-        "first_mismatch_lba": None, "expected": "zeros"}
+        "method": "full",
+        "coverage_percent": 100.0,
+        "sections": 0,
+        "mismatches": 0,
+        "first_mismatch_lba": None,
+        "expected": "zeros",
+    }
     assert body["result"] == "passed"
     assert body["person"]["name"] == "Test Technician"
     assert body["donor"] == "Coventry City Council" and body["batch"] == "CCC-2026-11"
@@ -66,11 +99,14 @@ def test_failed_and_aborted_stay_what_they_are(station, result):
     assert "not released" in body["destination"]["detail"]
 
 
-@pytest.mark.parametrize("override, reason", [
-    ({"verification": {"mode": "full", "coverage_percent": 100.0, "mismatches": 2}}, "mismatching"),
-    ({"verification": {}}, "no verification"),
-    ({"steps": []}, "no steps"),
-])
+@pytest.mark.parametrize(
+    "override, reason",
+    [
+        ({"verification": {"mode": "full", "coverage_percent": 100.0, "mismatches": 2}}, "mismatching"),
+        ({"verification": {}}, "no verification"),
+        ({"steps": []}, "no steps"),
+    ],
+)
 def test_a_record_claiming_passed_against_its_own_facts_is_failed(station, override, reason):
     body = _body(station, add_wipe(station.store, result="passed", **override))
     assert body["result"] == "failed"
@@ -102,8 +138,9 @@ def test_a_failed_step_downgrades_a_claimed_pass(station):
 
 def test_supervisor_validation_is_carried(station):
     result = add_wipe(station.store)
-    station.store.append("supervisor.validated", {"supervisor": "Pat", "title": "IG Lead",
-                                                  "records": [result.uuid], "note": "checked"})
+    station.store.append(
+        "supervisor.validated", {"supervisor": "Pat", "title": "IG Lead", "records": [result.uuid], "note": "checked"}
+    )
     body = _body(station, result)
     assert body["validation"]["status"] == "validated"
     assert body["validation"]["supervisor"] == "Pat" and body["validation"]["title"] == "IG Lead"
@@ -120,18 +157,25 @@ def test_only_a_wipe_result_can_be_certified(station):
         certmod.collect(station.store, other)
 
 
-@pytest.mark.parametrize("technique, tool, name", [
-    ("crypto_erase", "nvme", "Cryptographic Erase"), ("block_erase", "sg_sanitize", "Block Erase"),
-    ("security_erase", "hdparm", "ATA Security Erase"), ("user_data_erase", "nvme", "NVMe Format (User Data Erase)"),
-])
+@pytest.mark.parametrize(
+    "technique, tool, name",
+    [
+        ("crypto_erase", "nvme", "Cryptographic Erase"),
+        ("block_erase", "sg_sanitize", "Block Erase"),
+        ("security_erase", "hdparm", "ATA Security Erase"),
+        ("user_data_erase", "nvme", "NVMe Format (User Data Erase)"),
+    ],
+)
 def test_firmware_techniques_as_the_engine_names_them(station, technique, tool, name):
     from tests.data.certs.records import result_payload
 
     dev = device(kind="nvme")
     steps = result_payload(dev)["steps"]
     steps[1].update(technique=technique, tool=tool, pattern="")
-    body = _body(station, add_wipe(station.store, dev, steps=steps, profile={"name": "nist-purge", "method": "purge",
-                                                                            "version": 1}))
+    body = _body(
+        station,
+        add_wipe(station.store, dev, steps=steps, profile={"name": "nist-purge", "method": "purge", "version": 1}),
+    )
     assert body["result"] == "passed"
     assert body["sanitisation"]["method"] == "Purge" and body["sanitisation"]["techniques"] == [name]
     assert body["media"]["media_type"].startswith("Flash memory (NVMe")
@@ -140,9 +184,19 @@ def test_firmware_techniques_as_the_engine_names_them(station, technique, tool, 
 def _iphone(**over):
     from bench.phones.model import Phone
 
-    base = dict(platform="ios", handle="00008110-001A2B3C4D5E801E", state="ready", manufacturer="Apple",
-                model="iPhone13,2", serial="F2LXK0ABCDEF", os_version="17.5.1", storage_bytes=128_000_000_000,
-                encryption="encrypted", activation_lock="off", setup_complete=True)
+    base = dict(
+        platform="ios",
+        handle="00008110-001A2B3C4D5E801E",
+        state="ready",
+        manufacturer="Apple",
+        model="iPhone13,2",
+        serial="F2LXK0ABCDEF",
+        os_version="17.5.1",
+        storage_bytes=128_000_000_000,
+        encryption="encrypted",
+        activation_lock="off",
+        setup_complete=True,
+    )
     base.update(over)
     return Phone(**base)
 

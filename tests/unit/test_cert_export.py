@@ -27,8 +27,9 @@ def supervised(config_file, monkeypatch):
         add_wipe(st.store, device(serial="SN-A"), "failed")
         add_wipe(st.store, device(serial="SN-A"), "passed")  # re-wipe supersedes the failure
         add_wipe(st.store, device(serial="SN-B"), "aborted")
-        st.store.append("device.annotated", {"donor": "NHS Trust", "batch": "NHS-7"},
-                        device_id=device(serial="SN-C").device_id)
+        st.store.append(
+            "device.annotated", {"donor": "NHS Trust", "batch": "NHS-7"}, device_id=device(serial="SN-C").device_id
+        )
         add_wipe(st.store, device(serial="SN-C"), "passed", annotate=False, batch="", donor="")
     return config_file
 
@@ -45,8 +46,10 @@ def test_export_needs_the_right_pin_and_is_recorded(supervised, tmp_path, capsys
     assert main(["certs", "export", "--batch", "CCC-2026-11", "--out", str(out), "--pin", "0000"]) == 1
     assert "wrong supervisor PIN" in capsys.readouterr().err
     assert not out.exists() and not _kinds(supervised, "certificate.issued")
-    assert main(["certs", "export", "--batch", "CCC-2026-11", "--out", str(out), "--pin", PIN,
-                 "--format", "json,csv"]) == 0
+    assert (
+        main(["certs", "export", "--batch", "CCC-2026-11", "--out", str(out), "--pin", PIN, "--format", "json,csv"])
+        == 0
+    )
     assert "2 certificate(s): 1 aborted, 1 passed" in capsys.readouterr().out
     issued = _kinds(supervised, "certificate.issued")
     assert sorted(r.payload["result"] for r in issued) == ["aborted", "passed"]
@@ -57,8 +60,9 @@ def test_export_needs_the_right_pin_and_is_recorded(supervised, tmp_path, capsys
 
 def test_env_pin_and_all_attempts(supervised, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(ex.PIN_ENV, PIN)
-    assert main(["certs", "export", "--device", "SN-A", "--all-attempts", "--out", str(tmp_path), "--format",
-                 "csv"]) == 0
+    assert (
+        main(["certs", "export", "--device", "SN-A", "--all-attempts", "--out", str(tmp_path), "--format", "csv"]) == 0
+    )
     assert "2 certificate(s): 1 failed, 1 passed" in capsys.readouterr().out
     text = next(tmp_path.glob("*.csv")).read_bytes().decode("utf-8-sig")
     assert text.count("\r\n") == 3 and ",failed," in text and ",passed," in text
@@ -100,7 +104,7 @@ def test_verify_cli_exit_codes(supervised, tmp_path, capsys):
     (path,) = tmp_path.glob("*.json")
     capsys.readouterr()
     assert main(["certs", "verify", str(path)]) == 0
-    assert "(this station)" in capsys.readouterr().out
+    assert "trust anchor: this station's own key" in capsys.readouterr().out
     path.write_text(path.read_text().replace('"result": "aborted"', '"result": "passed"', 1))
     assert main(["certs", "verify", str(path), "--json"]) == 1
     (rep,) = json.loads(capsys.readouterr().out)
@@ -108,9 +112,16 @@ def test_verify_cli_exit_codes(supervised, tmp_path, capsys):
     assert 'result: certificate says "passed", its records say "aborted"' in rep["problems"]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("../../etc/passwd", "etc_passwd"), ("\u202eevil\x00", "evil"), ("", "unknown"), ("..", "unknown"),
-    ("A" * 500, "A" * 40), ("Ünïcødé serial", "Unicde_serial"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("../../etc/passwd", "etc_passwd"),
+        ("\u202eevil\x00", "evil"),
+        ("", "unknown"),
+        ("..", "unknown"),
+        ("A" * 500, "A" * 40),
+        ("Ünïcødé serial", "Unicde_serial"),
+    ],
+)
 def test_safe_name(raw, expected):
     assert ex.safe_name(raw) == expected

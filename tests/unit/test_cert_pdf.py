@@ -25,10 +25,18 @@ def test_certificate_pdf_text_and_attachment(station, tmp_path):
     pages = _text(data)
     assert len(pages) == 1
     text = pages[0]
-    for needle in ("WD-WCC4N0123456", "BNCH-000012", "Clear", "Overwrite", "PASSED", "Coventry City Council",
-                   "full, 100% coverage", env["certificate"]["certificate_uuid"]):
+    for needle in (
+        "WD-WCC4N0123456",
+        "BNCH-000012",
+        "Clear",
+        "Overwrite",
+        "PASSED",
+        "Coventry City Council",
+        "full, 100% coverage",
+        env["certificate"]["certificate_uuid"],
+    ):
         assert needle in text, needle
-    (name, raw), = ver.pdf_attachments(data)
+    ((name, raw),) = ver.pdf_attachments(data)
     assert name == f"certificate-{env['certificate']['certificate_uuid']}.json"
     assert json.loads(raw) == env
     path = tmp_path / "c.pdf"
@@ -52,7 +60,7 @@ def test_changed_byte_in_the_embedded_json_fails(station, tmp_path):
     # (the embedded records, later in the file, repeat it)
     i = data.index(needle) + len(needle) - 2
     path = tmp_path / "tampered.pdf"
-    path.write_bytes(data[:i] + b"9" + data[i + 1:])
+    path.write_bytes(data[:i] + b"9" + data[i + 1 :])
     (rep,) = ver.verify_file(path, store=station.store)
     assert not rep.ok
     assert any(p.startswith("bad signature") for p in rep.problems)
@@ -92,8 +100,10 @@ def test_hostile_strings_neither_break_the_pdf_nor_leak(station, tmp_path):
 
 
 def test_batch_pdf_cover_counts_and_pages(station):
-    envs = [ex.issue(station, add_wipe(station.store, device(serial=f"S{i}"), r))
-            for i, r in enumerate(["passed", "passed", "failed", "aborted"])]
+    envs = [
+        ex.issue(station, add_wipe(station.store, device(serial=f"S{i}"), r))
+        for i, r in enumerate(["passed", "passed", "failed", "aborted"])
+    ]
     data = pdfmod.batch_pdf(station.config, envs, title_ref="batch CCC-2026-11")
     pages = _text(data)
     assert len(pages) == 1 + 1 + 4  # cover, device list, one per device
@@ -109,12 +119,12 @@ def test_batch_pdf_cover_counts_and_pages(station):
 def test_csv_neutralises_formulas(station):
     from bench.certs import csvout
 
-    dev = device(serial="=HYPERLINK(\"http://x\",\"y\")", model="+cmd|' /C calc'!A0")
+    dev = device(serial='=HYPERLINK("http://x","y")', model="+cmd|' /C calc'!A0")
     env = ex.issue(station, add_wipe(station.store, dev))
     import csv
 
     rows = list(csv.DictReader(io.StringIO(csvout.to_csv([env]))))
-    assert rows[0]["serial"] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert rows[0]["serial"] == '\'=HYPERLINK("http://x","y")'
     assert rows[0]["model"].startswith("'+cmd")
     assert rows[0]["result"] == "passed"
     for cell in ("-1+2", "@SUM(A1)", "\tx", "\rx"):
@@ -135,3 +145,28 @@ def test_logo_is_drawn_and_a_broken_logo_is_skipped(station, tmp_path):
     with pdfplumber.open(io.BytesIO(pdfmod.certificate_pdf(station.config, env))) as doc:
         assert len(doc.pages[0].images) == 1
         assert "Device Bank" in doc.pages[0].extract_text()
+
+
+def test_speed_profile_chart_and_slow_zone_regrade_the_certificate(station, tmp_path):
+    from bench.wipe import speed
+
+    timer = speed.ZoneTimer(1000 << 20)
+    for off in range(0, 1000 << 20, 4 << 20):
+        timer.add(off, 4 << 20, 0.6 if (620 << 20) <= off < (640 << 20) else 0.04)
+    env = ex.issue(station, add_wipe(station.store, speed_profile=speed.profile_record(timer, timer, 512)))
+    cert = env["certificate"]
+    assert cert["health_grade"] == "poor", "a drive with a weak region is never graded good"
+    assert cert["speed_profile"]["zones"] == 100 and len(cert["speed_profile"]["read_mbps"]) == 100
+    assert cert["health_reasons"][0].startswith("write speed at 62-64 %")
+    data = pdfmod.certificate_pdf(station.config, env)
+    (text,) = _text(data)
+    assert "Speed profile" in text and "median" in text and "Slow zones" in text and "62-64 %" in text
+    out = tmp_path / "c.pdf"
+    out.write_bytes(data)
+    (rep,) = ver.verify_file(out, store=station.store)  # signature and content re-derived from the records
+    assert rep.ok, rep.problems
+
+
+def test_a_certificate_without_a_speed_profile_is_unchanged(station):
+    env = ex.issue(station, add_wipe(station.store))
+    assert "speed_profile" not in env["certificate"] and env["certificate"]["health_grade"] == "good"

@@ -46,11 +46,11 @@ def test_issuing_records_certificate_issued(station, signed):
 def test_one_changed_byte_in_a_field_is_named(station, signed):
     _, raw = signed
     i = raw.index(b'"serial": "WD-WCC4N0123456"') + len(b'"serial": "WD-WCC4N012345')
-    bad = raw[:i] + b"7" + raw[i + 1:]
+    bad = raw[:i] + b"7" + raw[i + 1 :]
     rep = _check(bad, station)
     assert not rep.ok
     assert any(p.startswith("bad signature") for p in rep.problems)
-    assert any(p.startswith("media.serial: certificate says \"WD-WCC4N0123457\"") for p in rep.problems), rep.problems
+    assert any(p.startswith('media.serial: certificate says "WD-WCC4N0123457"') for p in rep.problems), rep.problems
 
 
 def test_one_changed_byte_in_the_result_is_named(station):
@@ -58,7 +58,7 @@ def test_one_changed_byte_in_the_result_is_named(station):
     raw = json.dumps(env, indent=2).encode().replace(b'"result": "failed"', b'"result": "passed"', 1)
     rep = _check(raw)
     assert not rep.ok
-    assert "result: certificate says \"passed\", its records say \"failed\"" in rep.problems
+    assert 'result: certificate says "passed", its records say "failed"' in rep.problems
 
 
 def test_every_single_byte_flip_in_the_signed_content_fails(station, signed):
@@ -68,14 +68,14 @@ def test_every_single_byte_flip_in_the_signed_content_fails(station, signed):
 
     body = canonical_json(env["certificate"])
     for i in range(0, len(body), max(len(body) // 150, 1)):
-        flipped = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1:]
+        flipped = body[:i] + bytes([body[i] ^ 0x01]) + body[i + 1 :]
         assert not signmod.verify_signature(env["signature"]["public_key"], flipped, env["signature"]["value"])
 
 
 def test_invalid_json_says_where(signed):
     _, raw = signed
     i = raw.index(b'"schema":') + len(b'"schema"')
-    rep = _check(raw[:i] + b";" + raw[i + 1:])
+    rep = _check(raw[:i] + b";" + raw[i + 1 :])
     assert not rep.ok and "not valid JSON at line" in rep.problems[0] and f"(byte {i})" in rep.problems[0]
 
 
@@ -95,7 +95,7 @@ def test_swapped_public_key_fails(tmp_path, station, signed):
 
 
 def test_a_certificate_signed_by_another_key_fails_the_pin(tmp_path, station, signed):
-    env, raw = signed
+    env, _raw = signed
     other_key = signmod.load_or_create_key(Config(data_dir=str(tmp_path / "other")))
     forged = signmod.seal(other_key, env["certificate"])
     forged_raw = json.dumps(forged).encode()
@@ -119,8 +119,10 @@ def test_a_resigned_doctored_record_is_caught(tmp_path, station, signed):
         assert not rep.ok
         assert any("wipe.result" in p and "does not match its hash" in p for p in rep.problems)
     # without the store, the doctored record is what the fields are derived from: they disagree too
-    assert any(p.startswith("sanitisation.bytes_written: certificate says 1000204886016, its records say 1")
-               for p in rep.problems), rep.problems
+    assert any(
+        p.startswith("sanitisation.bytes_written: certificate says 1000204886016, its records say 1")
+        for p in rep.problems
+    ), rep.problems
 
 
 def test_store_disagreeing_with_the_certificate_is_reported(station, signed):

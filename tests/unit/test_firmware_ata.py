@@ -25,8 +25,13 @@ def test_security_erase_supported_not_frozen_is_done(replay):
     outcome, seen, _ = run_step("ata-security-erase-enhanced", SATA)
     assert outcome.status == "done", outcome.detail
     assert seen == [0.0, 1.0]
-    assert [c[1:3] for c in replay.calls] == [("-I", "/dev/sdx"), ("--user-master", "u"), ("-I", "/dev/sdx"),
-                                              ("--user-master", "u"), ("-I", "/dev/sdx")]
+    assert [c[1:3] for c in replay.calls] == [
+        ("-I", "/dev/sdx"),
+        ("--user-master", "u"),
+        ("-I", "/dev/sdx"),
+        ("--user-master", "u"),
+        ("-I", "/dev/sdx"),
+    ]
 
 
 def test_security_erase_timeout_comes_from_the_drive_estimate(replay):
@@ -93,8 +98,10 @@ def test_qemu_drive_aborting_set_pass_is_failed_not_done(replay):
     while hdparm exits 0, so bench never even sends the erase."""
     qemu_i = data("hdparm/I_rig_qemu_sata.txt")
     replay.add("hdparm -I /dev/sdx", Reply(qemu_i))
-    replay.add("hdparm --user-master u --security-set-pass benchpw /dev/sdx",
-               Reply(data("hdparm/set_pass_rig_qemu_sata_aborted.txt"), rc=0))
+    replay.add(
+        "hdparm --user-master u --security-set-pass benchpw /dev/sdx",
+        Reply(data("hdparm/set_pass_rig_qemu_sata_aborted.txt"), rc=0),
+    )
     outcome, _, _ = run_step("ata-security-erase", SATA)
     assert outcome.status == "unsupported"
     outcome, _, _ = run_step("ata-security-erase", SATA, ignore_capabilities=True)
@@ -102,10 +109,13 @@ def test_qemu_drive_aborting_set_pass_is_failed_not_done(replay):
     assert not any("--security-erase" in c for c in replay.calls)
 
 
-@pytest.mark.parametrize("name, step, word", [
-    ("I_ironic_unsupported.txt", "ata-security-erase", "does not support the ATA Security"),
-    ("I_ironic_no_enhanced.txt", "ata-security-erase-enhanced", "ENHANCED"),
-])
+@pytest.mark.parametrize(
+    "name, step, word",
+    [
+        ("I_ironic_unsupported.txt", "ata-security-erase", "does not support the ATA Security"),
+        ("I_ironic_no_enhanced.txt", "ata-security-erase-enhanced", "ENHANCED"),
+    ],
+)
 def test_unsupported(replay, name, step, word):
     replay.add("hdparm -I /dev/sdx", Reply(data("hdparm/" + name)))
     outcome, _, _ = run_step(step, SATA)
@@ -115,8 +125,9 @@ def test_unsupported(replay, name, step, word):
 def test_password_already_set_by_someone_else(replay):
     replay.add("hdparm -I /dev/sdx", Reply(data("hdparm/I_ironic_locked.txt")))
     c = FakeClock()
-    outcome = firmware.execute("ata-security-erase", SATA, {"clock": c, "sleep": c.sleep},
-                               progress=lambda p: None, cancelled=threading.Event())
+    outcome = firmware.execute(
+        "ata-security-erase", SATA, {"clock": c, "sleep": c.sleep}, progress=lambda p: None, cancelled=threading.Event()
+    )
     assert outcome.status == "failed" and "does not know it" in outcome.detail
     assert len(replay.calls) == 1
 
@@ -142,8 +153,10 @@ def _progress(hexval: str) -> Reply:
 
 def test_sanitize_polls_to_completion(replay):
     replay.add("hdparm -I /dev/sdx", Reply(I_SAN))
-    replay.add("hdparm --sanitize-status /dev/sdx",
-               [Reply(ST_IDLE), _progress("0x1000"), _progress("0x8000"), _progress("0xc000"), Reply(ST_OK)])
+    replay.add(
+        "hdparm --sanitize-status /dev/sdx",
+        [Reply(ST_IDLE), _progress("0x1000"), _progress("0x8000"), _progress("0xc000"), Reply(ST_OK)],
+    )
     replay.add("hdparm --yes-i-know-what-i-am-doing --sanitize-block-erase /dev/sdx", Reply("\n/dev/sdx:\n"))
     outcome, seen, clock = run_step("ata-sanitize-block", SATA)
     assert outcome.status == "done", outcome.detail
@@ -172,10 +185,11 @@ def test_sanitize_no_progress_watchdog(replay):
 def test_sanitize_overall_timeout(replay):
     counter = iter(range(1, 10_000))
     replay.add("hdparm -I /dev/sdx", Reply(I_SAN))
-    replay.add("hdparm --sanitize-status /dev/sdx",
-               [Reply(ST_IDLE)] + [_progress(hex(next(counter))) for _ in range(500)])
+    replay.add(
+        "hdparm --sanitize-status /dev/sdx", [Reply(ST_IDLE)] + [_progress(hex(next(counter))) for _ in range(500)]
+    )
     replay.add("hdparm --yes-i-know-what-i-am-doing --sanitize-block-erase /dev/sdx", Reply(""))
-    outcome, _, clock = run_step("ata-sanitize-block", SATA, poll_interval=10, timeout=300)
+    outcome, _, _clock = run_step("ata-sanitize-block", SATA, poll_interval=10, timeout=300)
     assert outcome.status == "failed" and "did not complete within 300 s" in outcome.detail
 
 
@@ -208,7 +222,9 @@ def test_sanitize_cancel_says_it_cannot_be_stopped(replay):
 
 def test_sanitize_status_poll_timing_out_is_not_taken_for_idle(replay):
     replay.add("hdparm -I /dev/sdx", Reply(I_SAN))
-    replay.add("hdparm --sanitize-status /dev/sdx", [Reply(ST_IDLE), _progress("0x1000"), Reply("", timed_out=True, rc=-9)])
+    replay.add(
+        "hdparm --sanitize-status /dev/sdx", [Reply(ST_IDLE), _progress("0x1000"), Reply("", timed_out=True, rc=-9)]
+    )
     replay.add("hdparm --yes-i-know-what-i-am-doing --sanitize-block-erase /dev/sdx", Reply(""))
     outcome, _, _ = run_step("ata-sanitize-block", SATA)
     assert outcome.status == "failed" and "unreadable 3 times" in outcome.detail

@@ -26,8 +26,10 @@ def test_refuse_policy(replay):
 
 def test_restore_hpa_then_dco(replay):
     state = HpaDco(apparent_sectors=800, native_sectors=900, hpa_present=True, dco_present=True, dco_real_sectors=1000)
-    replay.add("hdparm -N /dev/sdx", [Reply(" max sectors   = 900/900, HPA is disabled\n"),
-                                      Reply(" max sectors   = 1000/1000, HPA is disabled\n")])
+    replay.add(
+        "hdparm -N /dev/sdx",
+        [Reply(" max sectors   = 900/900, HPA is disabled\n"), Reply(" max sectors   = 1000/1000, HPA is disabled\n")],
+    )
     replay.add("hdparm --yes-i-know-what-i-am-doing -N p900 /dev/sdx", Reply(""))
     replay.add("hdparm --yes-i-know-what-i-am-doing --dco-restore /dev/sdx", Reply(""))
     facts = hpa.apply_policy(SATA, "restore", state)

@@ -13,8 +13,10 @@ USERDATA = data("nvme/id_ctrl_ironic_sn730_userdata.json")
 NOFORMAT = data("nvme/id_ctrl_ironic_sn730_format_unsupported.json")
 QEMU = data("nvme/id_ctrl_rig_qemu_excerpt.json")
 FORMAT_OK = data("nvme/format_rig_qemu_success.txt")
-LOG = {n: data(f"nvme/sanitize_log_{n}.json") for n in
-       ("never", "in_progress_25", "in_progress_50", "completed", "failed", "completed_nd")}
+LOG = {
+    n: data(f"nvme/sanitize_log_{n}.json")
+    for n in ("never", "in_progress_25", "in_progress_50", "completed", "failed", "completed_nd")
+}
 
 
 def test_format_user_data_on_qemu_controller(replay):
@@ -47,7 +49,10 @@ def test_format_unsupported_by_oacs(replay):
 
 def test_format_refused_by_drive_is_failed(replay):
     replay.add("nvme id-ctrl /dev/nvme0 -o json", Reply(CRYPTO))
-    replay.add("nvme format *", Reply(stderr="NVMe status: Format in Progress: A format NVM command is in progress(0x184)\n", rc=1))
+    replay.add(
+        "nvme format *",
+        Reply(stderr="NVMe status: Format in Progress: A format NVM command is in progress(0x184)\n", rc=1),
+    )
     outcome, _, _ = run_step("nvme-format-user-data", NVME)
     assert outcome.status == "failed" and "Format in Progress" in outcome.detail
 
@@ -68,8 +73,10 @@ def test_sanitize_invalid_opcode_when_forced_is_unsupported(replay):
 def test_sanitize_polls_to_completion(replay):
     replay.add("nvme id-ctrl /dev/nvme0 -o json", Reply(CRYPTO))
     replay.add("nvme sanitize /dev/nvme0 --sanact=4", Reply(""))
-    replay.add("nvme sanitize-log /dev/nvme0 -o json",
-               [Reply(LOG["in_progress_25"]), Reply(LOG["in_progress_50"]), Reply(LOG["completed"])])
+    replay.add(
+        "nvme sanitize-log /dev/nvme0 -o json",
+        [Reply(LOG["in_progress_25"]), Reply(LOG["in_progress_50"]), Reply(LOG["completed"])],
+    )
     outcome, seen, clock = run_step("nvme-sanitize-crypto", NVME)
     assert outcome.status == "done" and "global data erased=1" in outcome.detail
     assert seen == [0.0, 0.25, 0.5, 1.0] and clock.sleeps == 2
@@ -120,8 +127,9 @@ def test_sanitize_timeout(replay):
 def test_sanitize_log_unreadable(replay):
     replay.add("nvme id-ctrl /dev/nvme0 -o json", Reply(CRYPTO))
     replay.add("nvme sanitize /dev/nvme0 --sanact=2", Reply(""))
-    replay.add("nvme sanitize-log /dev/nvme0 -o json",
-               Reply(data("nvme/sanitize_log_rig_qemu_invalid_field.txt"), rc=1))
+    replay.add(
+        "nvme sanitize-log /dev/nvme0 -o json", Reply(data("nvme/sanitize_log_rig_qemu_invalid_field.txt"), rc=1)
+    )
     outcome, _, _ = run_step("nvme-sanitize-block", NVME)
     assert outcome.status == "failed" and "unreadable 3 times" in outcome.detail
 
@@ -155,6 +163,7 @@ def test_id_ctrl_failure_is_failed(replay, step):
 
 def test_non_nvme_devnode_is_failed_not_a_crash(replay):
     from dataclasses import replace
+
     outcome, _, _ = run_step("nvme-format-user-data", replace(NVME, devnode="/dev/sdq"))
     assert outcome.status == "failed" and "not an NVMe device node" in outcome.detail
     assert replay.calls == []

@@ -13,8 +13,10 @@ RSOC_REFUSED = "Report supported operation codes: Illegal request, Invalid opcod
 
 def test_scsi_sanitize_qemu_invalid_opcode_is_unsupported(replay):
     replay.add("sg_opcodes *", Reply(RSOC_REFUSED, rc=9))
-    replay.add("sg_sanitize --quick --early --block /dev/sdy",
-               Reply(data("sg/sanitize_rig_qemu_scsi_invalid_opcode.txt"), rc=9))
+    replay.add(
+        "sg_sanitize --quick --early --block /dev/sdy",
+        Reply(data("sg/sanitize_rig_qemu_scsi_invalid_opcode.txt"), rc=9),
+    )
     outcome, _, _ = run_step("scsi-sanitize-block", SAS)
     assert outcome.status == "unsupported" and "Invalid opcode" in outcome.detail
 
@@ -29,9 +31,14 @@ def test_scsi_sanitize_reported_not_supported_is_not_tried(replay):
 def test_scsi_sanitize_polls_progress_to_done(replay):
     replay.add("sg_opcodes *", Reply(SUPPORTED))
     replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
-    replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"),
-                                                   Reply("Progress indication: 60.00% done\n"),
-                                                   Reply(data("sg/requests_progress_rig_qemu_scsi_idle.txt"))])
+    replay.add(
+        "sg_requests --progress /dev/sdy",
+        [
+            Reply("Progress indication: 10.00% done\n"),
+            Reply("Progress indication: 60.00% done\n"),
+            Reply(data("sg/requests_progress_rig_qemu_scsi_idle.txt")),
+        ],
+    )
     replay.add("sg_requests /dev/sdy", Reply(data("sg/requests_rig_qemu_scsi_no_sense.txt")))
     outcome, seen, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "done"
@@ -42,10 +49,14 @@ def test_scsi_sanitize_failed_sense(replay):
     replay.add("sg_opcodes *", Reply(SUPPORTED))
     replay.add("sg_sanitize --quick --early --crypto /dev/sdy", Reply(""))
     replay.add("sg_requests --progress /dev/sdy", [Reply("Progress indication: 10.00% done\n"), Reply("")])
-    replay.add("sg_requests /dev/sdy",
-               Reply(data("sg/requests_rig_qemu_scsi_no_sense.txt")
-                     .replace("No Sense", "Medium Error").replace("No additional sense information",
-                                                                  "Sanitize command failed")))
+    replay.add(
+        "sg_requests /dev/sdy",
+        Reply(
+            data("sg/requests_rig_qemu_scsi_no_sense.txt")
+            .replace("No Sense", "Medium Error")
+            .replace("No additional sense information", "Sanitize command failed")
+        ),
+    )
     outcome, _, _ = run_step("scsi-sanitize-crypto", SAS)
     assert outcome.status == "failed" and "Sanitize command failed" in outcome.detail
 
@@ -67,9 +78,13 @@ def test_scsi_sanitize_stall(replay):
 
 
 def test_hpa_restore(replay):
-    replay.add("hdparm -N /dev/sdx", [Reply(data("hdparm/N_hpa_enabled.txt")), Reply(data("hdparm/N_hpa_disabled.txt"))])
-    replay.add("hdparm --yes-i-know-what-i-am-doing -N p976773168 /dev/sdx",
-               Reply("\n/dev/sdx:\n setting max visible sectors to 976773168 (permanent)\n"))
+    replay.add(
+        "hdparm -N /dev/sdx", [Reply(data("hdparm/N_hpa_enabled.txt")), Reply(data("hdparm/N_hpa_disabled.txt"))]
+    )
+    replay.add(
+        "hdparm --yes-i-know-what-i-am-doing -N p976773168 /dev/sdx",
+        Reply("\n/dev/sdx:\n setting max visible sectors to 976773168 (permanent)\n"),
+    )
     outcome, _, _ = run_step("hpa-restore", SATA)
     assert outcome.status == "done" and "976771055 -> 976773168" in outcome.detail
 
@@ -104,7 +119,10 @@ def test_blkdiscard_by_path(replay):
 
 
 def test_blkdiscard_unsupported(replay):
-    replay.add("*blkdiscard -f -z /dev/sdx", Reply(stderr="blkdiscard: /dev/sdx: BLKZEROOUT ioctl failed: Operation not supported\n", rc=1))
+    replay.add(
+        "*blkdiscard -f -z /dev/sdx",
+        Reply(stderr="blkdiscard: /dev/sdx: BLKZEROOUT ioctl failed: Operation not supported\n", rc=1),
+    )
     outcome, _, _ = run_step("blkdiscard", SATA, zero=True)
     assert outcome.status == "unsupported"
 

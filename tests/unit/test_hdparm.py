@@ -31,13 +31,16 @@ def test_identify_real_sata_ssd_not_frozen():
     assert not info.sanitize.supported
 
 
-@pytest.mark.parametrize("name, field, value", [
-    ("I_ironic_frozen.txt", "frozen", True),
-    ("I_ironic_enabled.txt", "enabled", True),
-    ("I_ironic_locked.txt", "locked", True),
-    ("I_ironic_no_enhanced.txt", "enhanced_erase_supported", False),
-    ("I_ironic_unsupported.txt", "supported", False),
-])
+@pytest.mark.parametrize(
+    "name, field, value",
+    [
+        ("I_ironic_frozen.txt", "frozen", True),
+        ("I_ironic_enabled.txt", "enabled", True),
+        ("I_ironic_locked.txt", "locked", True),
+        ("I_ironic_no_enhanced.txt", "enhanced_erase_supported", False),
+        ("I_ironic_unsupported.txt", "supported", False),
+    ],
+)
 def test_security_flags(name, field, value):
     sec = hdparm.parse_identify(read(name)).security
     assert getattr(sec, field) is value
@@ -94,9 +97,20 @@ def test_sanitize_status():
 
 def test_argv():
     assert hdparm.security_erase_argv("/dev/sdx", "pw", enhanced=True) == [
-        "hdparm", "--user-master", "u", "--security-erase-enhanced", "pw", "/dev/sdx"]
+        "hdparm",
+        "--user-master",
+        "u",
+        "--security-erase-enhanced",
+        "pw",
+        "/dev/sdx",
+    ]
     assert hdparm.set_max_sectors_argv("/dev/sdx", 100) == [
-        "hdparm", "--yes-i-know-what-i-am-doing", "-N", "p100", "/dev/sdx"]
+        "hdparm",
+        "--yes-i-know-what-i-am-doing",
+        "-N",
+        "p100",
+        "/dev/sdx",
+    ]
     assert hdparm.sanitize_argv("/dev/sdx", "block")[-2:] == ["--sanitize-block-erase", "/dev/sdx"]
 
 

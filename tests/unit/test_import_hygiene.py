@@ -10,14 +10,14 @@ from pathlib import Path
 
 import bench
 
-CORE_PACKAGES = sorted(
-    m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in ("tui", "cli")
-)
+CORE_PACKAGES = sorted(m.name for m in pkgutil.iter_modules(bench.__path__) if m.name not in ("tui", "cli"))
 
 
 def _modules_after(code: str) -> set[str]:
-    out = subprocess.check_output([sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-                                  cwd=Path(bench.__file__).parents[1])
+    out = subprocess.check_output(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        cwd=Path(bench.__file__).parents[1],
+    )
     return set(json.loads(out.decode().splitlines()[-1]))
 
 
@@ -35,18 +35,16 @@ def test_core_never_imports_textual() -> None:
 
 
 def test_help_stays_light() -> None:
-    code = (
-        "import sys\nfrom bench.cli import main\n"
-        "try:\n    main.main(['--help'])\nexcept SystemExit:\n    pass\n"
-    )
+    code = "import sys\nfrom bench.cli import main\ntry:\n    main.main(['--help'])\nexcept SystemExit:\n    pass\n"
     loaded = _modules_after(code)
     heavy = {"textual", "httpx", "escpos", "sqlite_utils", "pyudev", "cryptography", "fpdf", "starlette", "PIL"}
     assert not heavy & {m.split(".")[0] for m in loaded}
 
 
 def test_every_command_module_has_the_cli_contract() -> None:
-    from bench.cli.main import COMMANDS
     import importlib
+
+    from bench.cli.main import COMMANDS
 
     for name, (module_name, _) in COMMANDS.items():
         if importlib.util.find_spec(module_name) is None:

@@ -12,13 +12,20 @@ from tests.helpers.fake_printer import seed_device
 
 def test_fields_from_the_records(station: Station) -> None:
     tag, did, _ = seed_device(station)
-    station.store.append("device.annotated", {"donor": "Coventry City Council", "batch": "CCC-2026-11",
-                                              "cosmetic_grade": "B", "carbon_kgco2e": 236}, device_id=did)
+    station.store.append(
+        "device.annotated",
+        {"donor": "Coventry City Council", "batch": "CCC-2026-11", "cosmetic_grade": "B", "carbon_kgco2e": 236},
+        device_id=did,
+    )
     f = label_fields(station.store, asset_tag=tag, config=station.config)
     assert f.asset_tag == tag and f.device_id == did
     assert (f.vendor, f.model, f.serial, f.size) == ("Samsung", "SSD 870 EVO 1TB", "S4EVNX0R123456", "1 TB")
-    assert (f.wipe_result, f.wipe_profile, f.wipe_method, f.wipe_date) == ("PASSED", "nist-clear", "clear",
-                                                                           "2026-11-23")
+    assert (f.wipe_result, f.wipe_profile, f.wipe_method, f.wipe_date) == (
+        "PASSED",
+        "nist-clear",
+        "clear",
+        "2026-11-23",
+    )
     assert (f.grade, f.cosmetic_grade, f.donor, f.batch) == ("good", "B", "Coventry City Council", "CCC-2026-11")
     assert f.carbon == "236 kg CO2e embodied (est.)" and f.battery_health == ""
     assert f.qr == tag  # offline station: the QR carries the asset tag
@@ -26,8 +33,15 @@ def test_fields_from_the_records(station: Station) -> None:
 
 def test_latest_wipe_wins_but_a_record_uuid_pins_its_own(station: Station) -> None:
     tag, did, first = seed_device(station, wipe="failed")
-    station.store.append("wipe.result", {"result": "passed", "profile": {"name": "nist-purge", "method": "purge"},
-                                         "ended_at": "2026-11-24T10:00:00+00:00"}, device_id=did)
+    station.store.append(
+        "wipe.result",
+        {
+            "result": "passed",
+            "profile": {"name": "nist-purge", "method": "purge"},
+            "ended_at": "2026-11-24T10:00:00+00:00",
+        },
+        device_id=did,
+    )
     latest = label_fields(station.store, asset_tag=tag, config=station.config)
     assert (latest.wipe_result, latest.wipe_profile, latest.wipe_date) == ("PASSED", "nist-purge", "2026-11-24")
     pinned = label_fields(station.store, record_uuid=first, config=station.config)
@@ -79,10 +93,17 @@ def test_phone_wipe_result_as_the_phone_workflow_writes_it(station: Station) -> 
 
     did = device_id("phone", "Google", "Pixel 6a", "26121JEGR01234")
     tag, _ = assets.issue(station.store, did, "TEST")
-    phone = {"manufacturer": "Google", "model": "Pixel 6a", "serial": "26121JEGR01234",
-             "battery": {"level_percent": 80, "health": "good", "health_percent": 91.4, "cycle_count": 200}}
-    station.store.append("phone.wipe.result", {"result": "passed", "phone": phone, "method": "crypto-erase",
-                                               "ended_at": "2026-11-23T10:00:00+00:00"}, device_id=did)
+    phone = {
+        "manufacturer": "Google",
+        "model": "Pixel 6a",
+        "serial": "26121JEGR01234",
+        "battery": {"level_percent": 80, "health": "good", "health_percent": 91.4, "cycle_count": 200},
+    }
+    station.store.append(
+        "phone.wipe.result",
+        {"result": "passed", "phone": phone, "method": "crypto-erase", "ended_at": "2026-11-23T10:00:00+00:00"},
+        device_id=did,
+    )
     f = label_fields(station.store, asset_tag=tag, config=station.config)
     assert (f.vendor, f.model, f.serial) == ("Google", "Pixel 6a", "26121JEGR01234")
     assert (f.wipe_result, f.wipe_profile, f.battery_health) == ("PASSED", "crypto-erase", "91%")

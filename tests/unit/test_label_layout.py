@@ -7,19 +7,37 @@ import zxingcpp
 from PIL import Image
 
 from bench.labels.content import LabelFields
-from bench.labels.layout import (ELLIPSIS, BarcodeItem, QrItem, TextItem, code128_modules, code128_values, layout,
-                                 printable, truncate)
+from bench.labels.layout import (
+    ELLIPSIS,
+    BarcodeItem,
+    QrItem,
+    TextItem,
+    code128_modules,
+    code128_values,
+    layout,
+    printable,
+    truncate,
+)
 from bench.labels.preview import barcode_image
 from bench.labels.template import load_template
 
-HOSTILE = ("\x1b@\x1dV\x00\x1b!\x30EVIL\x10\x04\x01\x1b[31m\u202eevil\u202c\u2066x\u2069\x00\r\n\t\x7f\x9b"
-           + "W" * 500)
+HOSTILE = "\x1b@\x1dV\x00\x1b!\x30EVIL\x10\x04\x01\x1b[31m\u202eevil\u202c\u2066x\u2069\x00\r\n\t\x7f\x9b" + "W" * 500
 
 
 def fields(**kw: str) -> LabelFields:
-    base = dict(asset_tag="TEST0001-000001", device_id="d-" + "a" * 32, vendor="Samsung", model="SSD 870 EVO 1TB",
-                serial="S4EVNX0R123456", wipe_result="PASSED", wipe_profile="nist-clear", wipe_method="clear",
-                wipe_date="2026-11-23", grade="good", qr="http://127.0.0.1:8080/v1/devices/d-" + "a" * 32)
+    base = dict(
+        asset_tag="TEST0001-000001",
+        device_id="d-" + "a" * 32,
+        vendor="Samsung",
+        model="SSD 870 EVO 1TB",
+        serial="S4EVNX0R123456",
+        wipe_result="PASSED",
+        wipe_profile="nist-clear",
+        wipe_method="clear",
+        wipe_date="2026-11-23",
+        grade="good",
+        qr="http://127.0.0.1:8080/v1/devices/d-" + "a" * 32,
+    )
     base.update(kw)
     return LabelFields(**base)
 
@@ -52,7 +70,7 @@ def test_hostile_model_never_overflows(name: str) -> None:
     assert any(t.text.endswith(ELLIPSIS) for t in texts)
     for item in lay.items:
         if isinstance(item, (BarcodeItem, QrItem)):
-            assert 0 <= item.x and item.x + item.width <= tpl.width
+            assert item.x >= 0 and item.x + item.width <= tpl.width
 
 
 def test_empty_fields_leave_their_lines_out() -> None:
@@ -73,8 +91,9 @@ def test_qr_beside_text_on_small_label() -> None:
     assert lay.height <= 240 and not lay.warnings
 
 
-@pytest.mark.parametrize("data, start", [("TEST0001-000001", 104), ("BENCH-000042", 104), ("123456", 105),
-                                         ("AB-12345", 104), ("{odd}", 104)])
+@pytest.mark.parametrize(
+    "data, start", [("TEST0001-000001", 104), ("BENCH-000042", 104), ("123456", 105), ("AB-12345", 104), ("{odd}", 104)]
+)
 def test_code128_decodes_back(data: str, start: int) -> None:
     values, esc = code128_values(data)
     assert values[0] == start

@@ -27,7 +27,12 @@ def test_preview_printer_writes_png_and_records(station: Station) -> None:
     rec = out.record
     assert rec is not None and rec.kind == "label.printed" and rec.device_id == did
     assert {k: rec.payload[k] for k in ("asset_tag", "template", "printer", "copies", "job_id")} == {
-        "asset_tag": tag, "template": "58mm", "printer": "preview", "copies": 1, "job_id": out.job.id}
+        "asset_tag": tag,
+        "template": "58mm",
+        "printer": "preview",
+        "copies": 1,
+        "job_id": out.job.id,
+    }
     assert queue.pending(station.store) == []
 
 
@@ -102,7 +107,7 @@ def test_claim_is_exclusive_and_a_job_in_flight_is_not_retried(station: Station)
 
 
 def test_preview_label_writes_only_a_file(station: Station, tmp_path: Path) -> None:
-    tag, _, wipe = seed_device(station)
+    _tag, _, wipe = seed_device(station)
     path, lay = queue.preview_label(station, tmp_path / "p.png", record_uuid=wipe, template="40x30mm")
     assert path.exists() and not lay.warnings
     assert queue.jobs(station.store) == []

@@ -14,8 +14,27 @@ from tests.helpers.escpos_render import parse, render
 from tests.unit.test_label_layout import HOSTILE, fields
 
 #: Every command the label renderer may emit; anything else in the stream is an injection or a bug.
-ALLOWED = {"init", "codepage", "mode", "size", "bold", "align", "font", "text", "lf", "feed_lines", "cut",
-           "raster", "barcode", "barcode_height", "barcode_width", "hri_pos", "hri_font", "gs_paren_k"}
+ALLOWED = {
+    "init",
+    "codepage",
+    "mode",
+    "size",
+    "bold",
+    "align",
+    "font",
+    "text",
+    "lf",
+    "feed_lines",
+    "cut",
+    "raster",
+    "barcode",
+    "barcode_height",
+    "barcode_width",
+    "hri_pos",
+    "hri_font",
+    "gs_paren_k",
+    "form_feed",
+}
 URL = "http://127.0.0.1:8080/v1/devices/d-" + "a" * 32
 
 
@@ -23,10 +42,16 @@ def decoded(data: bytes, width: int) -> set[tuple[str, str]]:
     return {(r.format.name, r.text) for r in zxingcpp.read_barcodes(render(data, width))}
 
 
-@pytest.mark.parametrize("name, profile, native", [
-    ("58mm", "default", True), ("58mm", "POS-5890", False), ("80mm", "TM-T20II", True),
-    ("80mm", "default", True), ("40x30mm", "default", False),
-])
+@pytest.mark.parametrize(
+    "name, profile, native",
+    [
+        ("58mm", "default", True),
+        ("58mm", "POS-5890", False),
+        ("80mm", "TM-T20II", True),
+        ("80mm", "default", True),
+        ("40x30mm", "default", False),
+    ],
+)
 def test_codes_decode_from_the_printed_bytes(name: str, profile: str, native: bool) -> None:
     tpl = load_template(name)
     data = escpos_bytes(layout(tpl, fields()), capabilities(profile))
@@ -43,13 +68,15 @@ def test_qr_is_the_asset_tag_without_a_register() -> None:
     assert decoded(data, 384) == {("Code128", "TEST0001-000001"), ("QRCode", "TEST0001-000001")}
 
 
-@pytest.mark.parametrize("name, profile", [("58mm", "default"), ("58mm", "POS-5890"), ("80mm", "default"),
-                                           ("40x30mm", "default")])
+@pytest.mark.parametrize(
+    "name, profile", [("58mm", "default"), ("58mm", "POS-5890"), ("80mm", "default"), ("40x30mm", "default")]
+)
 def test_hostile_model_cannot_inject_commands(name: str, profile: str) -> None:
     tpl = load_template(name)
     clean = escpos_bytes(layout(tpl, fields()), capabilities(profile))
-    evil = escpos_bytes(layout(tpl, fields(model=HOSTILE, vendor=HOSTILE, serial=HOSTILE, wipe_profile=HOSTILE)),
-                        capabilities(profile))
+    evil = escpos_bytes(
+        layout(tpl, fields(model=HOSTILE, vendor=HOSTILE, serial=HOSTILE, wipe_profile=HOSTILE)), capabilities(profile)
+    )
     ops, clean_ops = parse(evil), parse(clean)
     assert {op.name for op in ops} <= ALLOWED
     assert not [op for op in ops if op.name == "unknown"]
@@ -84,3 +111,15 @@ def test_unknown_profile_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="unknown printer profile"):
         capabilities("TM-NOPE")
+
+
+@pytest.mark.parametrize("copies", [1, 3])
+def test_die_cut_template_feeds_to_the_next_label_after_each_copy(copies: int) -> None:
+    """40x30 mm labels on a gap-sensing label printer: GS FF ends every label, or the next one
+    prints across the gap; receipt templates (continuous paper) never send it."""
+    label = escpos_bytes(layout(load_template("40x30mm"), fields()), capabilities(), copies=copies)
+    ops = [op.name for op in parse(label)]
+    assert ops.count("form_feed") == copies
+    assert label.endswith(b"\x1d\x0c")
+    receipt = escpos_bytes(layout(load_template("58mm"), fields()), capabilities())
+    assert "form_feed" not in [op.name for op in parse(receipt)]

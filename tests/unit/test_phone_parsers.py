@@ -1,7 +1,9 @@
+import contextlib
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.errors import ParseError
 from bench.phones.model import Battery, Phone
@@ -27,14 +29,19 @@ def test_getprop_multiline_value_and_empty() -> None:
 
 
 def test_adb_devices_states() -> None:
-    text = ("List of devices attached\n"
-            "RIGPIXEL0042           device usb:1-1 product:panther model:Pixel_7 device:panther transport_id:1\n"
-            "0123456789ABCDEF       unauthorized usb:1-2 transport_id:2\n"
-            "127.0.0.1:5555         offline transport_id:3\n"
-            "ZY22           no permissions (missing udev rules? user is in the plugdev group); see [http://x] usb:1-3\n")
+    text = (
+        "List of devices attached\n"
+        "RIGPIXEL0042           device usb:1-1 product:panther model:Pixel_7 device:panther transport_id:1\n"
+        "0123456789ABCDEF       unauthorized usb:1-2 transport_id:2\n"
+        "127.0.0.1:5555         offline transport_id:3\n"
+        "ZY22           no permissions (missing udev rules? user is in the plugdev group); see [http://x] usb:1-3\n"
+    )
     devs = adb.parse_devices(text)
-    assert [(d.serial, d.state) for d in devs][:3] == [("RIGPIXEL0042", "device"), ("0123456789ABCDEF", "unauthorized"),
-                                                       ("127.0.0.1:5555", "offline")]
+    assert [(d.serial, d.state) for d in devs][:3] == [
+        ("RIGPIXEL0042", "device"),
+        ("0123456789ABCDEF", "unauthorized"),
+        ("127.0.0.1:5555", "offline"),
+    ]
     assert devs[0].model == "Pixel 7" and devs[3].state.startswith("no permissions")
 
 
@@ -70,10 +77,8 @@ def test_ideviceinfo_and_trust_errors() -> None:
 @given(st.text(max_size=400))
 def test_phone_parsers_never_crash(text: str) -> None:
     for parse in (adb.parse_getprop, adb.parse_dumpsys_battery, idevice.parse_info):
-        try:
+        with contextlib.suppress(ParseError):
             parse(text)
-        except ParseError:
-            pass
     adb.parse_devices(text)
     adb.parse_accounts(text)
     adb.parse_power_supply_uevent(text)

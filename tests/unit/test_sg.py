@@ -14,7 +14,12 @@ def read(name: str) -> str:
 def test_inq():
     inq = sg.parse_inq(read("inq_rig_qemu_scsi.txt"))
     assert (inq.vendor, inq.product, inq.revision, inq.serial, inq.peripheral_type) == (
-        "RIGVEND", "RIGSCSIDISK", "2.5+", "RIGSCSI0001", "disk")
+        "RIGVEND",
+        "RIGSCSIDISK",
+        "2.5+",
+        "RIGSCSI0001",
+        "disk",
+    )
     assert sg.parse_inq(read("inq_rig_qemu_usb.txt")).serial == "RIGUSB0001"
 
 
@@ -39,8 +44,12 @@ def test_sanitize_invalid_opcode():
 
 def test_opcodes_and_progress():
     assert sg.parse_opcode_supported("  Opcode=0x48  Service_action=0x2\n    Command not supported\n", 0) is False
-    assert sg.parse_opcode_supported("  Opcode=0x48  Service_action=0x2\n    Command supported "
-                                     "[conforming to SCSI standard]\n", 0) is True
+    assert (
+        sg.parse_opcode_supported(
+            "  Opcode=0x48  Service_action=0x2\n    Command supported [conforming to SCSI standard]\n", 0
+        )
+        is True
+    )
     assert sg.parse_opcode_supported("Report supported operation codes: Illegal request, Invalid opcode\n", 9) is None
     assert sg.parse_progress("    Progress indication: 12.50% done\n") == 0.125
     assert sg.parse_progress("") is None
@@ -62,6 +71,13 @@ def test_opcodes_real_qemu_outputs():
 
 def test_overwrite_argv_was_accepted_by_real_sg_sanitize():
     assert sg.sanitize_argv("/dev/sda", "overwrite") == [
-        "sg_sanitize", "--quick", "--early", "--overwrite", "--zero", "--ipl=4", "/dev/sda"]
+        "sg_sanitize",
+        "--quick",
+        "--early",
+        "--overwrite",
+        "--zero",
+        "--ipl=4",
+        "/dev/sda",
+    ]
     assert "bypassing SANITIZE command" in read("sanitize_overwrite_zero_ipl4_dry_run_rig_qemu_scsi.txt")
     assert not sg.sanitize_failed_sense(read("requests_rig_qemu_scsi_no_sense.txt"))

@@ -12,7 +12,7 @@ from bench.health.smart import Health, parse_health
 from bench.tools.smartctl import EXIT_BITS, ExitStatus
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "smartctl"
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "smartctl_json"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "smartctl_json"
 CORPUS_FILES = sorted(CORPUS.rglob("*.json"))
 
 
@@ -29,8 +29,15 @@ def test_every_corpus_file_gives_health_or_a_clear_error(path: Path) -> None:
         return
     d = h.to_dict()
     json.dumps(d)  # the record payload must serialise
-    for name in ("power_on_hours", "reallocated_sectors", "pending_sectors", "life_used_percent",
-                 "nvme_media_errors", "scsi_grown_defects", "error_log_count"):
+    for name in (
+        "power_on_hours",
+        "reallocated_sectors",
+        "pending_sectors",
+        "life_used_percent",
+        "nvme_media_errors",
+        "scsi_grown_defects",
+        "error_log_count",
+    ):
         assert d[name] is None or d[name] >= 0, name
 
 
@@ -58,8 +65,12 @@ def test_jmicron_hitachi_smart_failed() -> None:
     assert h.error_log_count == 56
     assert [a.id for a in h.failing_attributes] == [5]
     assert h.exit_status.value == 216
-    assert h.exit_status.bits == ("disk_failing", "prefail_below_threshold", "error_log_has_errors",
-                                  "selftest_log_has_errors")
+    assert h.exit_status.bits == (
+        "disk_failing",
+        "prefail_below_threshold",
+        "error_log_has_errors",
+        "selftest_log_has_errors",
+    )
     assert h.last_self_test.passed is True and h.last_self_test.lifetime_hours == 42
     failed = [s for s in h.self_tests if s.passed is False]
     assert failed[0].status == "Completed: read failure" and failed[0].failing_lba == 104870168
@@ -137,13 +148,19 @@ def test_identity_only_output_has_no_smart_data() -> None:
     assert health("scrutiny-smart-pass.json").has_smart_data is True  # -H only: a verdict, no counters
 
 
-@pytest.mark.parametrize("mutate, words", [
-    (lambda d: d["ata_smart_attributes"].__setitem__("table", "x"), "'ata_smart_attributes.table' should be a list"),
-    (lambda d: d["ata_smart_attributes"]["table"][0].__setitem__("raw", 5), "should be an object"),
-    (lambda d: d["ata_smart_attributes"]["table"][0].pop("id"), "has no id"),
-    (lambda d: d["power_on_time"].__setitem__("hours", "many"), "'power_on_time.hours' should be a whole number"),
-    (lambda d: d["smart_status"].__setitem__("passed", "yes"), "'smart_status.passed' should be true/false"),
-])
+@pytest.mark.parametrize(
+    "mutate, words",
+    [
+        (
+            lambda d: d["ata_smart_attributes"].__setitem__("table", "x"),
+            "'ata_smart_attributes.table' should be a list",
+        ),
+        (lambda d: d["ata_smart_attributes"]["table"][0].__setitem__("raw", 5), "should be an object"),
+        (lambda d: d["ata_smart_attributes"]["table"][0].pop("id"), "has no id"),
+        (lambda d: d["power_on_time"].__setitem__("hours", "many"), "'power_on_time.hours' should be a whole number"),
+        (lambda d: d["smart_status"].__setitem__("passed", "yes"), "'smart_status.passed' should be true/false"),
+    ],
+)
 def test_wrong_types_are_named(mutate, words: str) -> None:
     data = json.loads((DATA / "scrutiny-smart-fail2.json").read_text())
     mutate(data)

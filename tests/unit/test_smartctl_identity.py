@@ -11,7 +11,7 @@ from bench.tools import smartctl
 from bench.tools.smartctl import SmartIdentity, identity_argv, parse_identity
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "smartctl"
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "smartctl_json"
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus" / "smartctl_json"
 CORPUS_FILES = sorted(CORPUS.rglob("*.json"))
 
 
@@ -20,7 +20,7 @@ def read(name: str) -> str:
 
 
 def test_the_corpus_is_there() -> None:
-    # CI keeps ../shared beside the checkout; a missing corpus must fail, not skip the sweep.
+    # The sweep lives in tests/data/corpus; a missing corpus must fail, not skip the sweep.
     assert len(CORPUS_FILES) >= 190, f"expected the ~200 real smartctl outputs under {CORPUS}"
 
 
@@ -43,10 +43,19 @@ def test_every_corpus_file_parses_or_is_rejected_clearly(path: Path) -> None:
 def test_jmicron_bridged_hitachi() -> None:
     ident = parse_identity(read("scrutiny-smart-fail2.json"))
     assert ident == SmartIdentity(
-        protocol="ATA", device_type="usbjmicron", vendor="", model="Hitachi HDS721050DLE630",
-        serial="MSK423Y20S3HBC", firmware="MS1OA650", wwn="0x5000cca37fca81a8",
-        size_bytes=500107862016, rotation_rate=7200, logical_block=512, physical_block=4096,
-        form_factor="3.5 inches")
+        protocol="ATA",
+        device_type="usbjmicron",
+        vendor="",
+        model="Hitachi HDS721050DLE630",
+        serial="MSK423Y20S3HBC",
+        firmware="MS1OA650",
+        wwn="0x5000cca37fca81a8",
+        size_bytes=500107862016,
+        rotation_rate=7200,
+        logical_block=512,
+        physical_block=4096,
+        form_factor="3.5 inches",
+    )
     # NAA 5, OUI 0x000cca (HGST/Hitachi), as lsblk prints the WWN.
     assert ident.wwn.startswith("0x5000cca") and len(ident.wwn) == 18
     assert ident.solid_state is False
@@ -70,27 +79,41 @@ def test_nvme_is_solid_state_with_eui64() -> None:
 
 def test_sas_drive() -> None:
     ident = parse_identity(read("telegraf-scsi_extended.json"))
-    assert (ident.protocol, ident.vendor, ident.model, ident.firmware) == ("SCSI", "XYZZZZZZ", "SEAGATE ST0000000", "RSL5")
+    assert (ident.protocol, ident.vendor, ident.model, ident.firmware) == (
+        "SCSI",
+        "XYZZZZZZ",
+        "SEAGATE ST0000000",
+        "RSL5",
+    )
     assert ident.wwn == "0x5000cb0847" and ident.rotation_rate == 7200 and ident.physical_block == 4096
 
 
-@pytest.mark.parametrize("name, words", [
-    ("scrutiny-smart-fail.json", "Open failed"),
-    ("local-unable-to-detect.json", "Unable to detect device type"),
-    ("scrutiny-smartctl_scan_simple.json", "--scan"),
-])
+@pytest.mark.parametrize(
+    "name, words",
+    [
+        ("scrutiny-smart-fail.json", "Open failed"),
+        ("local-unable-to-detect.json", "Unable to detect device type"),
+        ("scrutiny-smartctl_scan_simple.json", "--scan"),
+    ],
+)
 def test_no_device_is_a_clear_parse_error(name: str, words: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_identity(read(name))
     assert words in info.value.message
 
 
-@pytest.mark.parametrize("text, words", [
-    ("", "empty"), ("   \n", "empty"), ("smartctl 7.3 2022-02-28\n=== START", "not JSON"),
-    ("[1, 2]", "not an object"), ('{"model_name": ', "not JSON"),
-    ('{"device": {"protocol": "ATA"}, "model_name": {"x": 1}}', "'model_name' should be text"),
-    ('{"device": "sda"}', "'device' should be an object"),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("smartctl 7.3 2022-02-28\n=== START", "not JSON"),
+        ("[1, 2]", "not an object"),
+        ('{"model_name": ', "not JSON"),
+        ('{"device": {"protocol": "ATA"}, "model_name": {"x": 1}}', "'model_name' should be text"),
+        ('{"device": "sda"}', "'device' should be an object"),
+    ],
+)
 def test_broken_input(text: str, words: str) -> None:
     with pytest.raises(ParseError) as info:
         parse_identity(text)

@@ -49,8 +49,13 @@ def test_usb_bridge_retries_until_smart(replay) -> None:
     read = read_smart("/dev/sdc", "usb")
     assert read.device_type == "usbjmicron"
     assert [(a.device_type, a.outcome) for a in read.attempts] == [
-        (None, "no device"), ("sat", "no device"), ("sntjmicron", "no device"), ("sntasmedia", "no device"),
-        ("sntrealtek", "no device"), ("usbjmicron", "smart")]
+        (None, "no device"),
+        ("sat", "no device"),
+        ("sntjmicron", "no device"),
+        ("sntasmedia", "no device"),
+        ("sntrealtek", "no device"),
+        ("usbjmicron", "smart"),
+    ]
     assert read.attempts[2].detail == "Read NVMe Identify Controller failed: Invalid argument"
     assert read.health.reallocated_sectors == 1975
 
@@ -63,8 +68,9 @@ def test_usb_bridge_without_smart(replay) -> None:
     read = read_smart("/dev/sdd", "usb")
     assert read.health is None and read.device_type is None
     assert len(read.attempts) == 9
-    assert read.no_smart_reason == ("no SMART on this device: smartctl exit status 2: "
-                                    "the device could not be opened, or is in a low-power mode")
+    assert read.no_smart_reason == (
+        "no SMART on this device: smartctl exit status 2: the device could not be opened, or is in a low-power mode"
+    )
 
 
 def test_loop_device_is_no_smart_not_an_error(replay, station) -> None:
@@ -91,8 +97,15 @@ def test_text_output_is_an_error(replay) -> None:
 
 def test_health_result_record_keeps_raw_json_as_evidence(replay, station) -> None:
     replay.add("smartctl --json=c -x -d sat /dev/sdc", reply("scrutiny-smart-fail2.json"))
-    device = Device(devnode="/dev/sdc", name="sdc", kind="hdd", transport="sata", size_bytes=500107862016,
-                    model="Hitachi HDS721050DLE630", serial="MSK423Y20S3HBC")
+    device = Device(
+        devnode="/dev/sdc",
+        name="sdc",
+        kind="hdd",
+        transport="sata",
+        size_bytes=500107862016,
+        model="Hitachi HDS721050DLE630",
+        serial="MSK423Y20S3HBC",
+    )
     report = check_device("/dev/sdc", device=device, store=station.store)
     assert report.grade == "fail"
     rec = station.store.get(report.record_uuid)
@@ -100,8 +113,12 @@ def test_health_result_record_keeps_raw_json_as_evidence(replay, station) -> Non
     p = rec.payload
     assert p["grade"] == "fail" and "pending sectors: 8" in p["reasons"] and p["confidence"] == "high"
     assert p["smartctl_exit_status"] == 216
-    assert p["smartctl_exit_bits"] == ["disk_failing", "prefail_below_threshold", "error_log_has_errors",
-                                       "selftest_log_has_errors"]
+    assert p["smartctl_exit_bits"] == [
+        "disk_failing",
+        "prefail_below_threshold",
+        "error_log_has_errors",
+        "selftest_log_has_errors",
+    ]
     assert p["health"]["reallocated_sectors"] == 1975 and p["device_type"] == "sat"
     evidence = station.store.evidence(report.record_uuid)
     assert evidence[0]["argv"] == ["smartctl", "--json=c", "-x", "-d", "sat", "/dev/sdc"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bench.register.auth import FailedAttemptLimiter, bearer_token
-from bench.register.chain import ChainState, content_hash, decide
+from bench.register.domain.chain import ChainState, content_hash, decide
 from bench.store.records import GENESIS_HASH
 from bench.sync.backoff import Backoff
 
@@ -13,8 +13,16 @@ from bench.sync.backoff import Backoff
 def _chain(n: int, station: str = "st-1", start: str = GENESIS_HASH) -> list[dict]:
     out, prev = [], start
     for i in range(n):
-        rec = {"uuid": f"u{i}", "station_id": station, "kind": "test", "created_at": f"2026-01-01T00:00:{i:02d}Z",
-               "device_id": None, "payload": {"i": i}, "evidence_sha256": "e" * 64, "prev_hash": prev}
+        rec = {
+            "uuid": f"u{i}",
+            "station_id": station,
+            "kind": "test",
+            "created_at": f"2026-01-01T00:00:{i:02d}Z",
+            "device_id": None,
+            "payload": {"i": i},
+            "evidence_sha256": "e" * 64,
+            "prev_hash": prev,
+        }
         rec["hash"] = content_hash(rec)
         prev = rec["hash"]
         out.append(rec)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
 
-from bench.register.app import create_app
-from bench.register.storage import Storage
+from bench.register.api.app import create_app
+from bench.register.service import Register as Storage
 from bench.store import outbox
 from bench.sync.backoff import Backoff
 from bench.sync.client import RegisterClient, status, sync_once
@@ -41,7 +41,7 @@ def _tamper(db: Path, record_uuid: str) -> None:
     """Change a stored record's payload behind the store's back (as disk corruption would)."""
     conn = sqlite3.connect(db)
     conn.execute("DROP TRIGGER records_no_update")
-    conn.execute("UPDATE records SET payload = '{\"i\":\"tampered\"}' WHERE uuid = ?", (record_uuid,))
+    conn.execute('UPDATE records SET payload = \'{"i":"tampered"}\' WHERE uuid = ?', (record_uuid,))
     conn.commit()
     conn.close()
 
@@ -76,8 +76,7 @@ def test_a_rejected_record_is_visible_and_does_not_block_the_records_after_it(st
 
 
 def test_413_is_narrowed_to_the_one_record_too_large_and_filled_after_a_retry(station, register) -> None:
-    recs = [station.store.append("test.record", {"i": i, "blob": "x" * (30_000 if i == 3 else 10)})
-            for i in range(8)]
+    recs = [station.store.append("test.record", {"i": i, "blob": "x" * (30_000 if i == 3 else 10)}) for i in range(8)]
     with _client(register, register.create_token(STATION), max_body=20_000) as client:
         report = sync_once(station, client=client, backoff=NO_WAIT)
     assert (report.stored, report.rejected, report.remaining) == (7, 1, 0)

@@ -18,11 +18,24 @@ def test_vpd_wwn_naa_designator() -> None:
 
 
 def test_transport_from_sysfs_path() -> None:
-    assert transport_of("sda", "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda") == "sata"
-    assert transport_of("sdb", "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb") == "usb"
+    assert (
+        transport_of("sda", "/sys/devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda") == "sata"
+    )
+    assert (
+        transport_of("sdb", "/sys/devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb")
+        == "usb"
+    )
     assert transport_of("nvme0n1", "/sys/devices/pci0000:00/0000:00:1d.0/0000:3d:00.0/nvme/nvme0/nvme0n1") == "nvme"
     assert transport_of("vda", "/sys/devices/pci0000:00/0000:00:02.0/virtio1/block/vda") == "virtio"
-    assert transport_of("sdc", "/sys/devices/pci0000:00/0000:00:03.0/virtio2/host2/target2:0:0/2:0:0:0/block/sdc") == "scsi"
-    assert transport_of("sdd", "/sys/devices/pci0000:00/0000:02:00.0/host0/port-0:0/end_device-0:0/target0:0:0/0:0:0:0/block/sdd") == "sas"
+    assert (
+        transport_of("sdc", "/sys/devices/pci0000:00/0000:00:03.0/virtio2/host2/target2:0:0/2:0:0:0/block/sdc")
+        == "scsi"
+    )
+    assert (
+        transport_of(
+            "sdd", "/sys/devices/pci0000:00/0000:02:00.0/host0/port-0:0/end_device-0:0/target0:0:0/0:0:0:0/block/sdd"
+        )
+        == "sas"
+    )
     assert transport_of("loop0", "/sys/devices/virtual/block/loop0") == "loop"
     assert transport_of("mmcblk0", "/sys/devices/platform/mmc0/mmcblk0") == "mmc"

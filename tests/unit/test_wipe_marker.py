@@ -3,9 +3,15 @@
 from bench import config as configmod
 from bench.wipe import marker
 
-FIELDS = {"station_id": "st-1", "job_id": "5b0f7c1e-8a61-4d1b-9a0e-0c1f9d7e2a11", "profile": "nist-clear",
-          "method": "clear", "date": "2026-11-23T00:00:00.000+00:00",
-          "device_id": "d-0123456789abcdef0123456789abcdef", "content": "prng:" + "ab" * 32}
+FIELDS = {
+    "station_id": "st-1",
+    "job_id": "5b0f7c1e-8a61-4d1b-9a0e-0c1f9d7e2a11",
+    "profile": "nist-clear",
+    "method": "clear",
+    "date": "2026-11-23T00:00:00.000+00:00",
+    "device_id": "d-0123456789abcdef0123456789abcdef",
+    "content": "prng:" + "ab" * 32,
+}
 
 
 def key(tmp_path):
@@ -25,7 +31,7 @@ def test_marker_round_trip_in_one_block(tmp_path):
 def test_tampered_marker_is_invalid_and_other_blocks_are_not_markers(tmp_path):
     raw = bytearray(marker.encode(FIELDS, key(tmp_path), 512))
     i = raw.index(b"nist-clear")
-    raw[i:i + 10] = b"nist-purge"
+    raw[i : i + 10] = b"nist-purge"
     found = marker.decode(bytes(raw))
     assert found is not None and not found.valid and "signature" in found.problem
     assert marker.decode(bytes(512)) is None

@@ -16,19 +16,42 @@ CLEAR = profiles.load("nist-clear")
 
 
 def dev(kind: str, transport: str, rotational=None) -> Device:
-    return Device(devnode="/dev/sdx", name="sdx", kind=kind, transport=transport, size_bytes=500 << 30,
-                  rotational=rotational, model="Model", serial="SER1234")
+    return Device(
+        devnode="/dev/sdx",
+        name="sdx",
+        kind=kind,
+        transport=transport,
+        size_bytes=500 << 30,
+        rotational=rotational,
+        model="Model",
+        serial="SER1234",
+    )
 
 
 def security(**kw) -> AtaSecurity:
-    base = dict(supported=True, enabled=False, locked=False, frozen=False, count_expired=False,
-                enhanced_erase_supported=True, erase_minutes=60, enhanced_erase_minutes=60)
+    base = dict(
+        supported=True,
+        enabled=False,
+        locked=False,
+        frozen=False,
+        count_expired=False,
+        enhanced_erase_supported=True,
+        erase_minutes=60,
+        enhanced_erase_minutes=60,
+    )
     return AtaSecurity(**{**base, **kw})
 
 
 def nvme(**kw) -> NvmeCaps:
-    base = dict(sanitize_crypto=False, sanitize_block=False, sanitize_overwrite=False, fna_format_all_ns=False,
-                fna_secure_erase_all_ns=False, fna_crypto_supported=False, nsid=1)
+    base = dict(
+        sanitize_crypto=False,
+        sanitize_block=False,
+        sanitize_overwrite=False,
+        fna_format_all_ns=False,
+        fna_secure_erase_all_ns=False,
+        fna_crypto_supported=False,
+        nsid=1,
+    )
     return NvmeCaps(**{**base, **kw})
 
 
@@ -37,8 +60,11 @@ def names(plan):
 
 
 def test_ata_hdd_prefers_sanitize_overwrite_then_security_erase():
-    caps = Capabilities("ata", ata_security=security(),
-                        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=False, block_erase=False, overwrite=True))
+    caps = Capabilities(
+        "ata",
+        ata_security=security(),
+        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=False, block_erase=False, overwrite=True),
+    )
     plan = make_plan(dev("hdd", "sata", True), caps, PURGE)
     assert plan.method == "purge" and plan.runnable
     assert names(plan) == ["fingerprint", "ata-sanitize-overwrite", "verify"]
@@ -60,8 +86,11 @@ def test_ata_ssd_security_erase_is_only_clear():
 
 
 def test_ata_ssd_block_erase_then_crypto():
-    caps = Capabilities("ata", ata_security=security(),
-                        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=True, block_erase=True, overwrite=True))
+    caps = Capabilities(
+        "ata",
+        ata_security=security(),
+        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=True, block_erase=True, overwrite=True),
+    )
     plan = make_plan(dev("ssd", "sata", False), caps, PURGE)
     assert names(plan)[1] == "ata-sanitize-block"
     assert [s.name for s in plan.alternatives] == ["ata-sanitize-crypto", "ata-sanitize-overwrite"]
@@ -75,8 +104,10 @@ def test_nvme_like_qemu_formats_with_ses1():
 
 
 def test_nvme_sanicap_and_fna_order_and_crypto_expectation():
-    caps = Capabilities("nvme", nvme=nvme(sanitize_crypto=True, sanitize_block=True, fna_crypto_supported=True,
-                                          fna_secure_erase_all_ns=True))
+    caps = Capabilities(
+        "nvme",
+        nvme=nvme(sanitize_crypto=True, sanitize_block=True, fna_crypto_supported=True, fna_secure_erase_all_ns=True),
+    )
     plan = make_plan(dev("nvme", "nvme", False), caps, PURGE)
     assert names(plan)[1] == "nvme-sanitize-crypto"
     assert [s.name for s in plan.alternatives] == ["nvme-sanitize-block", "nvme-format-crypto", "nvme-format-user-data"]
@@ -102,8 +133,11 @@ def test_usb_bridge_without_passthrough_refuses_purge():
 
 
 def test_usb_bridge_passing_ata_sanitize_through_is_used():
-    caps = Capabilities("usb", passthrough=True,
-                        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=True, block_erase=False, overwrite=False))
+    caps = Capabilities(
+        "usb",
+        passthrough=True,
+        ata_sanitize=AtaSanitize(supported=True, crypto_scramble=True, block_erase=False, overwrite=False),
+    )
     plan = make_plan(dev("ssd", "usb", False), caps, PURGE)
     assert names(plan)[1] == "ata-sanitize-crypto"
 
@@ -118,8 +152,12 @@ def test_fallback_overwrite_is_recorded_as_clear(tmp_path):
 
 
 def test_hpa_restore_detect_ignore():
-    caps = Capabilities("ata", hpa=HpaDco(apparent_sectors=1000, native_sectors=2000, hpa_present=True,
-                                          dco_present=False, dco_real_sectors=None))
+    caps = Capabilities(
+        "ata",
+        hpa=HpaDco(
+            apparent_sectors=1000, native_sectors=2000, hpa_present=True, dco_present=False, dco_real_sectors=None
+        ),
+    )
     restore = make_plan(dev("hdd", "sata", True), caps, replace(CLEAR, hpa_dco="restore"))
     assert names(restore) == ["hpa-restore", "overwrite", "verify"]
     detect = make_plan(dev("hdd", "sata", True), caps, CLEAR)

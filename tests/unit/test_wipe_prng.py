@@ -10,7 +10,7 @@ def test_stream_regenerates_at_any_offset():
     whole = PrngStream(seed).read(0, 1 << 20)
     s = PrngStream(seed)
     for off, n in [(0, 512), (512, 4096), (16, 16), (123456 * 16 % (1 << 20), 8192), ((1 << 20) - 512, 512)]:
-        assert s.read(off, n) == whole[off:off + n]
+        assert s.read(off, n) == whole[off : off + n]
 
 
 def test_fill_into_a_buffer_with_slack_matches_read():

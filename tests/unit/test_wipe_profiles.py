@@ -7,7 +7,7 @@ import pytest
 from bench.errors import ProfileError
 from bench.wipe import profiles
 
-GOOD = '''
+GOOD = """
 name = "{name}"
 version = 1
 method = "clear"
@@ -16,7 +16,7 @@ passes = ["zeros"]
 default = "overwrite"
 [verify]
 mode = "full"
-'''
+"""
 
 
 def write(tmp_path: Path, text: str, name: str = "p") -> Path:
@@ -44,22 +44,25 @@ def test_load_by_name_and_unknown_name(tmp_path):
     assert "p" in info.value.hint
 
 
-@pytest.mark.parametrize("change, key", [
-    (("passes = [\"zeros\"]", "passes = [\"zeroes\"]"), "passes[0]"),
-    (("passes = [\"zeros\"]", "passes = [\"byte:0x5\"]"), "passes[0]"),
-    (("method = \"clear\"", "method = \"shred\""), "method"),
-    (("default = \"overwrite\"", "floppy = \"overwrite\""), "technique.floppy"),
-    (("default = \"overwrite\"", "default = \"degauss\""), "technique.default"),
-    (("mode = \"full\"", "mode = \"none\""), "verify.mode"),
-    (("mode = \"full\"", "mode = \"full\"\nsections = 10"), "verify.sections"),
-    (("mode = \"full\"", "mode = \"full\"\nsample_bytes = 1000"), "verify.sample_bytes"),
-    (("version = 1", "version = 1\ncolour = \"red\""), "colour"),
-    (("version = 1", "version = 1\nhpa_dco = \"delete\""), "hpa_dco"),
-    (("version = 1", "version = 1\non_io_error = \"retry\""), "on_io_error"),
-    (("version = 1", "version = 1\nmarker = \"yes\""), "marker"),
-    (("default = \"overwrite\"", "default = \"purge\""), "technique"),  # purge inside a clear profile
-    (("passes = [\"zeros\"]", "passes = []"), "passes"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (('passes = ["zeros"]', 'passes = ["zeroes"]'), "passes[0]"),
+        (('passes = ["zeros"]', 'passes = ["byte:0x5"]'), "passes[0]"),
+        (('method = "clear"', 'method = "shred"'), "method"),
+        (('default = "overwrite"', 'floppy = "overwrite"'), "technique.floppy"),
+        (('default = "overwrite"', 'default = "degauss"'), "technique.default"),
+        (('mode = "full"', 'mode = "none"'), "verify.mode"),
+        (('mode = "full"', 'mode = "full"\nsections = 10'), "verify.sections"),
+        (('mode = "full"', 'mode = "full"\nsample_bytes = 1000'), "verify.sample_bytes"),
+        (("version = 1", 'version = 1\ncolour = "red"'), "colour"),
+        (("version = 1", 'version = 1\nhpa_dco = "delete"'), "hpa_dco"),
+        (("version = 1", 'version = 1\non_io_error = "retry"'), "on_io_error"),
+        (("version = 1", 'version = 1\nmarker = "yes"'), "marker"),
+        (('default = "overwrite"', 'default = "purge"'), "technique"),  # purge inside a clear profile
+        (('passes = ["zeros"]', "passes = []"), "passes"),
+    ],
+)
 def test_invalid_profiles_name_file_and_key(tmp_path, change, key):
     text = GOOD.format(name="p").replace(*change)
     f = write(tmp_path, text)

@@ -1,6 +1,8 @@
 """NIST SP 800-88 §4.7.3 sampling: >= 1000 subsections, >= 2 pseudorandom locations in each,
 first and last LBA, coverage recorded."""
 
+import itertools
+
 from bench.wipe.verify import coverage, sample_locations
 
 GIB = 1 << 30
@@ -17,7 +19,7 @@ def test_sampling_covers_every_subsection_and_both_ends():
         idx = min(off // section, 999)
         per_section[idx] += 1
     assert min(per_section) >= 2, "every subsection has at least two sampled locations"
-    assert all(a[0] + a[1] <= b[0] for a, b in zip(locs, locs[1:])), "sorted, not overlapping"
+    assert all(a[0] + a[1] <= b[0] for a, b in itertools.pairwise(locs)), "sorted, not overlapping"
     # 2000 samples of 64 KiB plus the first and last LBA (1.22% of 10 GiB)
     assert abs(coverage(locs, size) - 100 * (2000 * 65536 + 2 * 512) / size) < 1e-9
 
