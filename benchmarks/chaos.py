@@ -29,8 +29,8 @@ from bench.store import Store  # noqa: E402
 
 WRITER = """
 import sys
-from bench.store import Store
-s = Store(sys.argv[1], sys.argv[2])
+from bench.station import open_station
+s = open_station(sys.argv[1]).store  # signs each record with the station key, as the bench does
 i = 0
 while True:
     rec = s.append("chaos.note", {"i": i, "pad": "x" * 500}, evidence=[{"i": i}])
@@ -54,8 +54,9 @@ class Tally:
 
 
 def bench(*args: str, cfg: Path, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bench.cli.main", *args], cwd=ROOT,
-                            env={**os.environ, "BENCH_CONFIG": str(cfg)}, **kw)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.cli.main", *args], cwd=ROOT, env={**os.environ, "BENCH_CONFIG": str(cfg)}, **kw
+    )
 
 
 def device_is_zero(dev: str, size: int) -> bool:
@@ -69,14 +70,27 @@ def device_is_zero(dev: str, size: int) -> bool:
     return True
 
 
-def check_after(cfg: Path, db: Path, station: str, printed: list[str], dev: str, size: int, t: Tally,
-                register=None) -> None:
-    r = subprocess.run([sys.executable, "-m", "bench.cli.main", "db", "verify"], cwd=ROOT, capture_output=True,
-                       text=True, env={**os.environ, "BENCH_CONFIG": str(cfg)})
+def signed_store(cfg: Path) -> Store:
+    """The station's store as the bench opens it: every record signed (bench db verify checks that)."""
+    from bench.station import open_station
+
+    return open_station(cfg).store
+
+
+def check_after(
+    cfg: Path, db: Path, station: str, printed: list[str], dev: str, size: int, t: Tally, register=None
+) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "bench.cli.main", "db", "verify"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BENCH_CONFIG": str(cfg)},
+    )
     if r.returncode != 0:
         t.verify_failed += 1
         t.notes.append("db verify: " + r.stdout.strip()[:200])
-    s = Store(db, station)  # opening recovers interrupted jobs
+    s = signed_store(cfg)  # opening recovers interrupted jobs
     try:
         if s.open_jobs():
             t.left_running += 1
@@ -111,12 +125,14 @@ def main() -> int:
         return 2
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
-    img = work / "disk.img"
+    shm = Path(tempfile.mkdtemp(prefix="bench-chaos-", dir="/dev/shm"))  # bench refuses a loop over its own disk
+    img = shm / "disk.img"
     size = args.size_mib << 20
     with open(img, "wb") as f:
         f.truncate(size)
-    dev = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", str(img)], check=True, capture_output=True,
-                         text=True).stdout.strip()
+    dev = subprocess.run(
+        ["losetup", "-f", "--show", "--direct-io=on", str(img)], check=True, capture_output=True, text=True
+    ).stdout.strip()
     cfg = configmod.Config(station_id="chaos-1", data_dir=str(work / "data"), allow_loop=True)
     cfg_path = work / "config.toml"
     register = None
@@ -140,13 +156,23 @@ def main() -> int:
             if kind == "wipe":
                 with open(img, "r+b") as f:  # dirty the device so a false pass would show
                     f.write(os.urandom(1 << 20))
-                proc = bench("wipe", dev, "--profile", "nist-clear", "--yes", "--quiet", cfg=cfg_path,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                proc = bench(
+                    "wipe",
+                    dev,
+                    "--profile",
+                    "nist-clear",
+                    "--yes",
+                    "--quiet",
+                    cfg=cfg_path,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             elif kind == "records":
-                proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db), "chaos-1"], cwd=ROOT,
-                                        stdout=subprocess.PIPE, text=True)
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", WRITER, str(cfg_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+                )
             else:
-                s = Store(db, "chaos-1")
+                s = signed_store(cfg_path)
                 for i in range(300):
                     s.append("chaos.sync", {"i": i})
                 s.close()
@@ -160,13 +186,21 @@ def main() -> int:
             t.trials += 1
             t.by_kind[kind] = t.by_kind.get(kind, 0) + 1
             check_after(cfg_path, db, "chaos-1", printed, dev, size, t, register if kind == "sync" else None)
-            print(f"trial {trial + 1:>3} {kind:<8} killed after {delay:.2f}s  lost={t.lost} running={t.left_running} "
-                  f"false_passed={t.false_passed} verify_failed={t.verify_failed} dup={t.duplicated}", flush=True)
+            print(
+                f"trial {trial + 1:>3} {kind:<8} killed after {delay:.2f}s  lost={t.lost} running={t.left_running} "
+                f"false_passed={t.false_passed} verify_failed={t.verify_failed} dup={t.duplicated}",
+                flush=True,
+            )
         # A last full sync must bring the register level with the bench (nothing lost in transit).
         if register:
-            subprocess.run([sys.executable, "-m", "bench.cli.main", "sync", "--once"], cwd=ROOT, check=False,
-                           env={**os.environ, "BENCH_CONFIG": str(cfg_path)}, capture_output=True)
-            s = Store(db, "chaos-1")
+            subprocess.run(
+                [sys.executable, "-m", "bench.cli.main", "sync", "--once"],
+                cwd=ROOT,
+                check=False,
+                env={**os.environ, "BENCH_CONFIG": str(cfg_path)},
+                capture_output=True,
+            )
+            s = signed_store(cfg_path)
             local = s.count()
             s.close()
             with register.storage() as storage:
@@ -178,16 +212,20 @@ def main() -> int:
         if register:
             register.stop()
         subprocess.run(["losetup", "-d", dev], check=False)
+        img.unlink(missing_ok=True)
+        shm.rmdir()
     print("\nfault                    trials  lost  left-running  false-passed  chain-broken  duplicated")
     for kind, n in t.by_kind.items():
         print(f"SIGKILL during {kind:<9} {n:>6}")
-    print(f"{'total':<24} {t.trials:>6} {t.lost:>5} {t.left_running:>13} {t.false_passed:>13} {t.verify_failed:>13} "
-          f"{t.duplicated:>11}")
+    print(
+        f"{'total':<24} {t.trials:>6} {t.lost:>5} {t.left_running:>13} {t.false_passed:>13} {t.verify_failed:>13} "
+        f"{t.duplicated:>11}"
+    )
     print("wipe results recorded:", ", ".join(f"{k} {v}" for k, v in sorted(t.wipe_results.items())))
     for note in t.notes:
         print("note:", note)
     ok = not (t.lost or t.left_running or t.false_passed or t.verify_failed or t.duplicated or t.notes)
-    print(json.dumps({"ok": ok, **{k: v for k, v in t.__dict__.items() if k not in ('notes', 'seen')}}))
+    print(json.dumps({"ok": ok, **{k: v for k, v in t.__dict__.items() if k not in ("notes", "seen")}}))
     return 0 if ok else 1
 
 

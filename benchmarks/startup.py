@@ -1,6 +1,6 @@
 """How fast bench starts and enumerates: `bench --help`, `bench --version`, one enumeration.
 
-    .venv/bin/python benchmarks/startup.py [--runs 20]
+.venv/bin/python benchmarks/startup.py [--runs 20]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def main() -> None:
     for name, argv, target in rows:
         t = sorted(timed(argv, args.runs))
         p95 = t[int(0.95 * (len(t) - 1))]
-        print(f"{name:<40} {statistics.median(t):>9.3f} {p95:>8.3f} {('< %.1f' % target) if target else '':>8}")
+        print(f"{name:<40} {statistics.median(t):>9.3f} {p95:>8.3f} {f'< {target:.1f}' if target else '':>8}")
     from bench.detect.enumerate import enumerate_devices
     from bench.detect.guard import check_all
 

@@ -30,7 +30,7 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 
 from bench import config as configmod  # noqa: E402
-from bench.register.storage import Storage  # noqa: E402
+from bench.register.service import Register as Storage  # noqa: E402
 from bench.station import open_station  # noqa: E402
 from bench.store.records import Store  # noqa: E402
 from bench.sync.client import sync_once, wire_record  # noqa: E402
@@ -46,9 +46,19 @@ def make_offline_store(path: Path, n: int) -> float:
         for start in range(0, n, 1000):
             with store.transaction() as conn:
                 for i in range(start, min(n, start + 1000)):
-                    store._append(conn, "wipe.result", {"result": "passed", "i": i, "steps": [{"name": "overwrite",
-                                  "status": "done", "bytes": 1 << 30}], "asset_tag": f"BNCH-{i:06d}"},
-                                  device_id=f"dev-{i}", evidence=None, record_uuid=None)
+                    store._append(
+                        conn,
+                        "wipe.result",
+                        {
+                            "result": "passed",
+                            "i": i,
+                            "steps": [{"name": "overwrite", "status": "done", "bytes": 1 << 30}],
+                            "asset_tag": f"BNCH-{i:06d}",
+                        },
+                        device_id=f"dev-{i}",
+                        evidence=None,
+                        record_uuid=None,
+                    )
     return time.perf_counter() - started
 
 
@@ -66,8 +76,9 @@ def measure_drain(template: Path, work: Path, register: RegisterProcess, batch: 
     data = work / f"drain-{name}"
     data.mkdir()
     shutil.copy(template, data / "bench.db")
-    cfg = configmod.Config(station_id=STATION, data_dir=str(data), register_url=register.url,
-                           register_token=register.token(STATION))
+    cfg = configmod.Config(
+        station_id=STATION, data_dir=str(data), register_url=register.url, register_token=register.token(STATION)
+    )
     cfg.sync.batch_size = batch
     with open_station(config=cfg) as station:
         started = time.perf_counter()
@@ -83,16 +94,23 @@ def measure_ingest(template: Path, register: RegisterProcess, batch: int) -> dic
         records = [wire_record(r) for r in store.records(newest_first=False)]
     rechain(records, station)
     token = register.token(station)
-    bodies = [json.dumps({"records": records[i:i + batch]}).encode() for i in range(0, len(records), batch)]
-    with httpx.Client(base_url=register.url, headers={"Authorization": f"Bearer {token}",
-                                                      "content-type": "application/json"}, timeout=60) as http:
+    bodies = [json.dumps({"records": records[i : i + batch]}).encode() for i in range(0, len(records), batch)]
+    with httpx.Client(
+        base_url=register.url,
+        headers={"Authorization": f"Bearer {token}", "content-type": "application/json"},
+        timeout=60,
+    ) as http:
         started = time.perf_counter()
         for body in bodies:
             r = http.post("/v1/records", content=body)
             assert r.status_code == 200 and all(x["status"] == "stored" for x in r.json()["results"]), r.text[:300]
         seconds = time.perf_counter() - started
-    return {"records": len(records), "seconds": round(seconds, 3), "records_per_s": round(len(records) / seconds),
-            "records_core": records}
+    return {
+        "records": len(records),
+        "seconds": round(seconds, 3),
+        "records_per_s": round(len(records) / seconds),
+        "records_core": records,
+    }
 
 
 def measure_core(records: list[dict], db_url: str, batch: int) -> dict:
@@ -100,7 +118,7 @@ def measure_core(records: list[dict], db_url: str, batch: int) -> dict:
     with Storage(db_url) as storage:
         started = time.perf_counter()
         for i in range(0, len(records), batch):
-            decisions, _ = storage.ingest(station, records[i:i + batch])
+            decisions, _ = storage.ingest(station, records[i : i + batch])
             assert all(d.status == "stored" for d in decisions)
         seconds = time.perf_counter() - started
     return {"records": len(records), "seconds": round(seconds, 3), "records_per_s": round(len(records) / seconds)}
@@ -110,14 +128,20 @@ def measure_subprocess(template: Path, work: Path, register: RegisterProcess, ba
     data = work / "subprocess"
     data.mkdir()
     shutil.copy(template, data / "bench.db")
-    cfg = configmod.Config(station_id=STATION, data_dir=str(data), register_url=register.url,
-                           register_token=register.token(STATION))
+    cfg = configmod.Config(
+        station_id=STATION, data_dir=str(data), register_url=register.url, register_token=register.token(STATION)
+    )
     cfg.sync.batch_size = batch
     config_path = work / "config.toml"
     config_path.write_text(configmod.dumps(cfg))
     started = time.perf_counter()
-    proc = subprocess.Popen(bench_argv("sync", "--once"), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "BENCH_CONFIG": str(config_path)})
+    proc = subprocess.Popen(
+        bench_argv("sync", "--once"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "BENCH_CONFIG": str(config_path)},
+    )
     peak = 0
     watched = psutil.Process(proc.pid)
     while proc.poll() is None:
@@ -129,8 +153,11 @@ def measure_subprocess(template: Path, work: Path, register: RegisterProcess, ba
     seconds = time.perf_counter() - started
     out, err = proc.communicate()
     assert proc.returncode == 0, err.decode()
-    return {"seconds_with_startup": round(seconds, 3), "peak_rss_mib": round(peak / 2**20, 1),
-            "output": out.decode().strip()}
+    return {
+        "seconds_with_startup": round(seconds, 3),
+        "peak_rss_mib": round(peak / 2**20, 1),
+        "output": out.decode().strip(),
+    }
 
 
 def run_backend(name: str, db_url: str, template: Path, work: Path, args: argparse.Namespace) -> dict:
@@ -158,8 +185,13 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-sync-bench-", dir=args.dir))
-    results: dict = {"records": args.records, "batch": args.batch, "dir": args.dir,
-                     "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    results: dict = {
+        "records": args.records,
+        "batch": args.batch,
+        "dir": args.dir,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+    }
     try:
         template = work / "template.db"
         results["create_offline_seconds"] = round(make_offline_store(template, args.records), 3)
@@ -178,14 +210,21 @@ def main() -> int:
         if name not in results:
             continue
         r = results[name]
-        print(f"  [{name}] drain (sync_once): {r['drain']['seconds']} s ({r['drain']['records_per_s']}/s; target <= 10 s)")
-        print(f"  [{name}] register ingest over HTTP: {r['ingest_http']['records_per_s']} records/s"
-              + (" (target >= 2000/s)" if name == "sqlite" else ""))
+        print(
+            f"  [{name}] drain (sync_once): {r['drain']['seconds']} s ({r['drain']['records_per_s']}/s; target <= 10 s)"
+        )
+        print(
+            f"  [{name}] register ingest over HTTP: {r['ingest_http']['records_per_s']} records/s"
+            + (" (target >= 2000/s)" if name == "sqlite" else "")
+        )
         print(f"  [{name}] register ingest in-process: {r['ingest_core']['records_per_s']} records/s")
         print(f"  [{name}] register RSS after: {r['register_rss_mib']} MiB")
         if "bench_sync_process" in r:
             p = r["bench_sync_process"]
-            print(f"  [{name}] `bench sync --once` process: {p['seconds_with_startup']} s, peak RSS {p['peak_rss_mib']} MiB")
+            print(
+                f"  [{name}] `bench sync --once` process: {p['seconds_with_startup']} s, "
+                f"peak RSS {p['peak_rss_mib']} MiB"
+            )
     return 0
 
 

@@ -66,7 +66,6 @@ def child(config: str, jobs: int, rate: float) -> None:
     from bench.station import open_station
     from bench.tui import messages as m
     from bench.tui.app import make_app
-
     from bench.wipe.result import WipeProgress as Progress  # the engine's own event type
 
     station = open_station(config)
@@ -78,8 +77,15 @@ def child(config: str, jobs: int, rate: float) -> None:
             time.sleep(0.01)
         for i in range(jobs):
             name = f"sd{chr(ord('b') + i)}" if i < 25 else f"sdz{i}"
-            dev = Device(devnode=f"/dev/{name}", name=name, kind="hdd", transport="sata", size_bytes=total,
-                         model="ST1000DM003-1SB102", serial=f"Z9A{i:05d}")
+            dev = Device(
+                devnode=f"/dev/{name}",
+                name=name,
+                kind="hdd",
+                transport="sata",
+                size_bytes=total,
+                model="ST1000DM003-1SB102",
+                serial=f"Z9A{i:05d}",
+            )
             app.main.post_message(m.DeviceAppeared(dev, Verdict(dev.devnode, True), grade="good"))
             app.main.post_message(m.JobStarted(dev.devnode, f"job-{i}", "nist-clear"))
         stop = threading.Event()
@@ -142,20 +148,29 @@ class Terminal:
 
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=4.0,
-                        help="progress events per second per job (0 = the same rows, no events: a baseline)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=4.0,
+        help="progress events per second per job (0 = the same rows, no events: a baseline)",
+    )
     parser.add_argument("--presses", type=int, default=40)
     parser.add_argument("--cpu-seconds", type=float, default=10.0)
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--real", type=int, default=0, metavar="N",
-                        help="instead: N real wipes by the real engine on sparse loop devices (root; "
-                             "--real-gib each; writes up to N x size of zeros to a temp dir)")
+    parser.add_argument(
+        "--real",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: N real wipes by the real engine on sparse loop devices (root; "
+        "--real-gib each; writes up to N x size of zeros to a temp dir)",
+    )
     parser.add_argument("--real-gib", type=int, default=2)
     parser.add_argument("--child", metavar="CONFIG", help=argparse.SUPPRESS)
     parser.add_argument("--child-real", nargs="*", help=argparse.SUPPRESS)
@@ -172,8 +187,9 @@ def main() -> int:
     from bench import config as configmod
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-tui-bench-"))
-    cfg = configmod.Config(station_id="bench-tui-0001", operator="Benchmark", data_dir=str(tmp / "data"),
-                           allow_loop=bool(args.real))
+    cfg = configmod.Config(
+        station_id="bench-tui-0001", operator="Benchmark", data_dir=str(tmp / "data"), allow_loop=bool(args.real)
+    )
     conf = tmp / "config.toml"
     conf.write_text(configmod.dumps(cfg))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
@@ -185,11 +201,12 @@ def main() -> int:
         import subprocess
 
         for i in range(args.real):
-            img = tmp / f"real{i}.img"
+            img = Path(tempfile.mkdtemp(prefix="bench-tui-", dir="/dev/shm")) / f"real{i}.img"  # not on bench's disk
             with open(img, "wb") as f:
                 f.truncate(args.real_gib << 30)
-            node = subprocess.run(["losetup", "-f", "--show", "--direct-io=on", str(img)], check=True,
-                                  capture_output=True, text=True).stdout.strip()
+            node = subprocess.run(
+                ["losetup", "-f", "--show", "--direct-io=on", str(img)], check=True, capture_output=True, text=True
+            ).stdout.strip()
             loops.append((node, img))
         child_argv += ["--child-real", *[n for n, _ in loops]]
         out_mode = f"{args.real} real wipes (engine in the app process, {args.real_gib} GiB sparse loop devices)"
@@ -238,10 +255,16 @@ def main() -> int:
             time.sleep(0.2)
             term.send(b"\x1b")
             time.sleep(0.6)  # Textual waits briefly to tell a lone Esc from an escape sequence
-        out["space_select_ms"] = {"p50": round(1000 * statistics.median(space), 1),
-                                  "p95": round(1000 * pct(space, 0.95), 1), "n": len(space)}
-        out["ctrl_p_palette_ms"] = {"p50": round(1000 * statistics.median(palette), 1),
-                                    "p95": round(1000 * pct(palette, 0.95), 1), "n": len(palette)}
+        out["space_select_ms"] = {
+            "p50": round(1000 * statistics.median(space), 1),
+            "p95": round(1000 * pct(space, 0.95), 1),
+            "n": len(space),
+        }
+        out["ctrl_p_palette_ms"] = {
+            "p50": round(1000 * statistics.median(palette), 1),
+            "p95": round(1000 * pct(palette, 0.95), 1),
+            "n": len(palette),
+        }
         out["rss_mb_end"] = round(proc.memory_info().rss / 1e6, 1)
         out["host_load_average_1m"] = round(os.getloadavg()[0], 2)
         out["host_cpus"] = os.cpu_count()
@@ -254,7 +277,7 @@ def main() -> int:
             time.sleep(0.5)
             os.write(fd, b"y")  # quitting with wipes running asks first
             proc.wait(20)
-        except Exception:  # noqa: BLE001 - make sure the child is gone
+        except Exception:
             proc.kill()
             proc.wait(10)
         for node, img in loops:
@@ -262,6 +285,7 @@ def main() -> int:
 
             subprocess.run(["losetup", "-d", node], check=False)
             img.unlink(missing_ok=True)
+            img.parent.rmdir()
     if args.json:
         print(json.dumps(out))
     else:

@@ -32,16 +32,26 @@ from bench.tui.app import make_app  # noqa: E402
 SIZE = (120, 30)
 
 
-from bench.wipe.result import WipeFinished, WipeProgress as Progress  # noqa: E402  (the engine's own events)
+from bench.wipe.result import WipeFinished  # noqa: E402  (the engine's own events)
+from bench.wipe.result import WipeProgress as Progress  # noqa: E402
 
 
-def Finished(job_id: str, devnode: str, result: str, reason: str) -> WipeFinished:  # noqa: N802
+def Finished(job_id: str, devnode: str, result: str, reason: str) -> WipeFinished:
     return WipeFinished(job_id, devnode, result, reason, "")
 
 
 def drive(name: str, model: str, serial: str, size: int, kind: str = "hdd", transport: str = "sata") -> Device:
-    return Device(devnode=f"/dev/{name}", name=name, kind=kind, transport=transport, size_bytes=size,
-                  vendor="", model=model, serial=serial, rotational=kind == "hdd")
+    return Device(
+        devnode=f"/dev/{name}",
+        name=name,
+        kind=kind,
+        transport=transport,
+        size_bytes=size,
+        vendor="",
+        model=model,
+        serial=serial,
+        rotational=kind == "hdd",
+    )
 
 
 def fleet() -> list[tuple[Device, Verdict, str]]:
@@ -53,8 +63,14 @@ def fleet() -> list[tuple[Device, Verdict, str]]:
     nvme = drive("nvme0n1", "KXG60ZNV512G TOSHIBA", "79JS10XKTHHP", 512_110_190_592, "nvme", "nvme")
     ok = lambda d: Verdict(d.devnode, True, (), d.identity)  # noqa: E731
     root = Verdict(sda.devnode, False, ("holds the bench's root filesystem (/)",), sda.identity)
-    return [(sda, root, "good"), (sdb, ok(sdb), "good"), (sdc, ok(sdc), "fail"), (sdd, ok(sdd), "fair"),
-            (nvme, ok(nvme), "good"), (sde, ok(sde), "unknown")]
+    return [
+        (sda, root, "good"),
+        (sdb, ok(sdb), "good"),
+        (sdc, ok(sdc), "fail"),
+        (sdd, ok(sdd), "fair"),
+        (nvme, ok(nvme), "good"),
+        (sde, ok(sde), "unknown"),
+    ]
 
 
 async def settle(pilot, cond, what: str) -> None:
@@ -73,12 +89,15 @@ async def populate(pilot) -> None:
     for job, dev in (("j-b", "/dev/sdb"), ("j-c", "/dev/sdc"), ("j-d", "/dev/sdd"), ("j-n", "/dev/nvme0n1")):
         app.main.post_message(m.JobStarted(dev, job, "nist-clear"))
     await settle(pilot, lambda: len(app.main.jobs) == 4, "jobs")
-    app.adapter.bridge(Progress("j-b", "/dev/sdb", "overwrite 1/1 zeros", 210_045_302_046, 500_107_862_016,
-                                182_000_000.0, 1593.0))
-    app.adapter.bridge(Progress("j-n", "/dev/nvme0n1", "verify", 481_383_579_156, 512_110_190_592,
-                                1_450_000_000.0, 21.0))
-    app.adapter.bridge(Finished("j-c", "/dev/sdc", "failed",
-                                "verification mismatch: 3 blocks differ from the expected content"))
+    app.adapter.bridge(
+        Progress("j-b", "/dev/sdb", "overwrite 1/1 zeros", 210_045_302_046, 500_107_862_016, 182_000_000.0, 1593.0)
+    )
+    app.adapter.bridge(
+        Progress("j-n", "/dev/nvme0n1", "verify", 481_383_579_156, 512_110_190_592, 1_450_000_000.0, 21.0)
+    )
+    app.adapter.bridge(
+        Finished("j-c", "/dev/sdc", "failed", "verification mismatch: 3 blocks differ from the expected content")
+    )
     app.adapter.bridge(Finished("j-d", "/dev/sdd", "passed", ""))
     await settle(pilot, lambda: app.main.table.rows_by_dev["/dev/sdc"].flagged, "failure")
     await settle(pilot, lambda: app.main.jobs["j-b"].bytes_done, "progress")
@@ -113,6 +132,7 @@ _TEXT = re.compile(r'(<text [^>]*?)x="([\d.]+)"([^>]*?)textLength="([\d.]+)"([^>
 def fixed_width(svg: str) -> str:
     """Textual sizes each text run with textLength, which cairosvg ignores, so long runs drift out
     of their columns; give every character its own x instead."""
+
     def one(m: re.Match) -> str:
         head, x, mid, length, tail, body = m.groups()
         chars = html.unescape(body)
@@ -121,8 +141,11 @@ def fixed_width(svg: str) -> str:
         step = float(length) / len(chars)
         xs = " ".join(f"{float(x) + i * step:.1f}" for i in range(len(chars)))
         return f'{head}x="{xs}"{mid}{tail}>{html.escape(chars, quote=False)}</text>'
+
     # Fira Code is fetched from the web by browsers; a local monospace font renders the same grid.
-    return _TEXT.sub(one, svg).replace("font-family: Fira Code, monospace;", "font-family: DejaVu Sans Mono, monospace;")
+    return _TEXT.sub(one, svg).replace(
+        "font-family: Fira Code, monospace;", "font-family: DejaVu Sans Mono, monospace;"
+    )
 
 
 def to_png(name: str) -> None:
