@@ -228,3 +228,21 @@ def test_phone_reset_certificate_from_the_real_workflow(station, finish):
     else:
         assert body["sanitisation"]["techniques"] == []
         assert body["destination"]["destination"] == "other"
+
+
+def test_carbon_category_is_the_annotation_the_certificate_uses() -> None:
+    """The latest annotation up to the wipe result, as for the certificate's other fields: a device
+    re-categorised before its re-wipe counts as what it was then, not as what it was first called,
+    and an annotation after the wipe does not change what that wipe's certificate says."""
+    from bench.certs import carbon
+
+    def rec(kind: str, at: str, payload: dict[str, object]) -> dict[str, object]:
+        return {"kind": kind, "created_at": f"2026-12-0{at}T10:00:00+00:00", "payload": payload}
+
+    first = rec("device.annotated", "1", {"category": "laptop"})
+    second = rec("device.annotated", "3", {"category": "Desktop"})
+    wipe = rec("wipe.result", "4", {"device": {"kind": "hdd"}})
+    later = rec("device.annotated", "5", {"category": "tablet"})
+    assert carbon.category({"records": [wipe, first, second, later]}) == "desktop"
+    assert carbon.category({"records": [wipe, second, first]}) == "desktop"
+    assert carbon.category({"records": [wipe, later]}) == "hdd"  # said only after this wipe
