@@ -252,3 +252,20 @@ class Allocation(Base):
     allocated_by: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(Text)
     __table_args__ = (UniqueConstraint("org_id", "device_id"),)
+
+
+class DeviceOutcome(Base):
+    """What became of a device in an organisation, as its records say (0101): kept up to date at ingest
+    so the impact pages count in SQL instead of re-deriving every device's certificate per request."""
+
+    __tablename__ = "device_outcomes"
+    org_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    device_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    received_at: Mapped[str | None] = mapped_column(Text)  # its first asset tag here (the bench's clock)
+    wiped_at: Mapped[str | None] = mapped_column(Text)  # its latest wipe result; None: not wiped yet
+    result: Mapped[str | None] = mapped_column(Text)  # that wipe's result
+    destination: Mapped[str | None] = mapped_column(Text)  # internal reuse | external reuse | recycling | ...
+    category: Mapped[str | None] = mapped_column(Text)  # laptop, hdd, smartphone... (carbon factor row)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    updated_at: Mapped[str] = mapped_column(Text)
+    __table_args__ = (Index("device_outcomes_received", "received_at"), Index("device_outcomes_device", "device_id"))

@@ -1,70 +1,52 @@
-"""Impact: what happened to a donor's devices (received, wiped, reused, recycled) and the embodied
-carbon of those kept in use, and the same as aggregates across organisations (regional snapshot).
-
-Each device's outcome follows the bench's own certificate rules (`bench.certs.certificate.derive`
-over the records the register holds: result, annotation, health grade), and the carbon estimate is
-`bench.certs.carbon.estimate` with the factor table named on every page: the same numbers a bench's
-batch report prints. An estimate of manufacturing emissions embodied in devices kept in use, never
-an offset."""
-
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bench.certs import carbon
 from bench.certs import certificate as certmod
 from bench.register.auth import Actor, Resource, require
-from bench.register.db.models import Batch, BatchDevice, Donor, Organisation, RecordRow, Station
-from bench.register.domain.common import chunks, not_found, record_out
+from bench.register.db.models import Batch, BatchDevice, DeviceOutcome, Donor, Organisation
+from bench.register.domain.common import not_found
 
 CARBON_METHOD = (
     "devices put back into use (their certificate's destination is reuse) × the embodied-carbon factor of their "
     "category (flash drives scale with capacity); devices that failed sanitisation or go to recycling count nothing"
 )
-OUTCOME_KINDS = (
-    "wipe.result",
-    "phone.wipe.result",
-    "wipe.started",
-    "phone.wipe.started",
-    "device.annotated",
-    "health.result",
-    "asset.issued",
-)
-REUSE = ("internal reuse", "external reuse")
+REUSE = carbon.REUSE
+NOT_WIPED = "not wiped yet"
+NOT_STATED = "not stated"
+TALLY = ("received", "wiped", "reused", "recycled", "not_sanitised", "failed")
 
 
-def device_outcomes(db: Session, org_ids: list[str], device_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Per device: the certificate fields its latest wipe gives (destination, media, category)."""
-    by_device: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in chunks(sorted(set(device_ids))):
-        for row in db.scalars(
-            select(RecordRow)
-            .join(Station, Station.station_id == RecordRow.station_id)
-            .where(RecordRow.device_id.in_(chunk), RecordRow.kind.in_(OUTCOME_KINDS), Station.org_id.in_(org_ids))
-        ):
-            by_device[str(row.device_id)].append(record_out(row))
-    out: dict[str, dict[str, Any]] = {}
-    for device_id, recs in by_device.items():
-        results = sorted((r for r in recs if r["kind"].endswith("wipe.result")), key=lambda r: r["created_at"])
-        if not results:
-            continue
-        latest = results[-1]
-        others = [r for r in recs if not r["kind"].endswith("wipe.result")]
-        body = certmod.derive([latest, *others])
-        body["records"] = [latest, *others]
-        body["category"] = carbon.category(body)
-        out[device_id] = body
-    return out
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def carbon_summary(certs: list[dict[str, Any]], table: dict[str, Any] | None = None) -> dict[str, Any]:
+def _tally_columns() -> list[ColumnElement[int]]:
+    """Counts over (device, LEFT JOIN outcome) rows: a device without an outcome row is received only."""
+    o = DeviceOutcome
+    return [
+        func.count().label("received"),
+        _count_if(o.result.in_(certmod.PASSING)).label("wiped"),
+        _count_if(o.destination.in_(REUSE)).label("reused"),
+        _count_if(o.destination == "recycling").label("recycled"),
+        _count_if(and_(o.result.is_not(None), o.result.not_in(certmod.PASSING))).label("not_sanitised"),
+        _count_if(o.result.in_(("failed", "aborted"))).label("failed"),
+    ]
+
+
+def _tally_of(row: Any) -> dict[str, int]:
+    return {k: int(getattr(row, k) or 0) for k in TALLY}
+
+
+def carbon_summary(groups: list[tuple[str, int, int]], table: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The estimate from (category, capacity, devices kept in use) groups, with its method and factor table."""
     table = table or carbon.load_table()
-    rows, unknown = carbon.estimate(certs, table)
+    rows, unknown = carbon.estimate_groups(groups, table)
     return {
         "rows": [
             {
@@ -85,17 +67,27 @@ def carbon_summary(certs: list[dict[str, Any]], table: dict[str, Any] | None = N
     }
 
 
-def _tally(devices: list[str], outcomes: dict[str, dict[str, Any]]) -> dict[str, int]:
-    dest = Counter(str(outcomes[d]["destination"]["destination"]) for d in devices if d in outcomes)
-    wiped = sum(1 for d in devices if d in outcomes and outcomes[d]["result"] in certmod.PASSING)
-    return {
-        "received": len(devices),
-        "wiped": wiped,
-        "reused": sum(dest.get(k, 0) for k in REUSE),
-        "recycled": dest.get("recycling", 0),
-        "not_sanitised": sum(1 for d in devices if d in outcomes and outcomes[d]["result"] not in certmod.PASSING),
-        "failed": sum(1 for d in devices if d in outcomes and outcomes[d]["result"] in ("failed", "aborted")),
-    }
+def _carbon_groups(db: Session, devices: Select[str, str]) -> list[tuple[str, int, int]]:
+    """(category, capacity, devices) of the devices in `devices` (a select of org_id, device_id) kept in use."""
+    sub = devices.subquery()
+    o = DeviceOutcome
+    q = (
+        select(o.category, o.size_bytes, func.count())
+        .join(sub, and_(o.org_id == sub.c.org_id, o.device_id == sub.c.device_id))
+        .where(o.destination.in_(REUSE))
+        .group_by(o.category, o.size_bytes)
+    )
+    return [(str(cat), int(size or 0), int(n)) for cat, size, n in db.execute(q)]
+
+
+def _members(donor: Donor) -> Select[str, str]:
+    """The donor's devices, once each however many of its batches name them (org_id, device_id)."""
+    return (
+        select(Batch.org_id.label("org_id"), BatchDevice.device_id.label("device_id"))
+        .join(Batch, Batch.id == BatchDevice.batch_id)
+        .where(Batch.donor_id == donor.id)
+        .distinct()
+    )
 
 
 def _donor(db: Session, actor: Actor, donor_id: int) -> Donor:
@@ -110,24 +102,38 @@ def _donor(db: Session, actor: Actor, donor_id: int) -> Donor:
 def donor_impact(db: Session, actor: Actor, donor_id: int, table: dict[str, Any] | None = None) -> dict[str, Any]:
     donor = _donor(db, actor, donor_id)
     batches = list(db.scalars(select(Batch).where(Batch.donor_id == donor.id).order_by(Batch.created_at.desc())))
-    members: dict[int, list[str]] = defaultdict(list)
-    for chunk in chunks([str(b.id) for b in batches]):
-        for bd in db.scalars(select(BatchDevice).where(BatchDevice.batch_id.in_([int(c) for c in chunk]))):
-            members[bd.batch_id].append(bd.device_id)
-    all_devices = sorted({d for ds in members.values() for d in ds})
-    outcomes = device_outcomes(db, [donor.org_id], all_devices)
+    on_outcome = and_(DeviceOutcome.org_id == Batch.org_id, DeviceOutcome.device_id == BatchDevice.device_id)
+    per_batch_rows = {
+        row.batch_id: _tally_of(row)
+        for row in db.execute(
+            select(BatchDevice.batch_id, *_tally_columns())
+            .join(Batch, Batch.id == BatchDevice.batch_id)
+            .outerjoin(DeviceOutcome, on_outcome)
+            .where(Batch.donor_id == donor.id)
+            .group_by(BatchDevice.batch_id)
+        )
+    }
+    members = _members(donor).subquery()
+    totals = db.execute(
+        select(*_tally_columns())
+        .select_from(members)
+        .outerjoin(
+            DeviceOutcome,
+            and_(DeviceOutcome.org_id == members.c.org_id, DeviceOutcome.device_id == members.c.device_id),
+        )
+    ).one()
+    empty = dict.fromkeys(TALLY, 0)
     org = db.get(Organisation, donor.org_id)
-    per_batch = []
-    for b in batches:
-        devices = members.get(b.id, [])
-        per_batch.append({"batch_id": str(b.id), "reference": b.reference, "missing": 0, **_tally(devices, outcomes)})
     return {
         "donor_id": str(donor.id),
         "donor_name": donor.name,
         "org_name": org.name if org else donor.org_id,
-        **_tally(all_devices, outcomes),
-        "batches": per_batch,
-        "carbon": carbon_summary([outcomes[d] for d in all_devices if d in outcomes], table),
+        **_tally_of(totals),
+        "batches": [
+            {"batch_id": str(b.id), "reference": b.reference, "missing": 0, **per_batch_rows.get(b.id, empty)}
+            for b in batches
+        ],
+        "carbon": carbon_summary(_carbon_groups(db, _members(donor)), table),
     }
 
 
@@ -140,7 +146,7 @@ def donors_overview(db: Session, actor: Actor, table: dict[str, Any] | None = No
             {
                 "donor_id": imp["donor_id"],
                 "name": donor.name,
-                "sector": getattr(donor, "sector", None) or "not stated",
+                "sector": getattr(donor, "sector", None) or NOT_STATED,
                 "batches": len(imp["batches"]),
                 "received": imp["received"],
                 "reused": imp["reused"],
@@ -151,6 +157,20 @@ def donors_overview(db: Session, actor: Actor, table: dict[str, Any] | None = No
     return out
 
 
+def _place_rows(
+    db: Session, key: ColumnElement[Any] | InstrumentedAttribute[str], received: Any, sector: Any | None = None
+) -> dict[str, tuple[int, int, int]]:
+    """(received, rehomed, recycled) per value of `key` over the devices in `received`."""
+    o = DeviceOutcome
+    q = select(key, func.count(), _count_if(o.destination.in_(REUSE)), _count_if(o.destination == "recycling"))
+    q = q.select_from(received).join(o, and_(o.org_id == received.c.org_id, o.device_id == received.c.device_id))
+    if sector is not None:
+        q = q.outerjoin(sector, and_(sector.c.device_id == o.device_id, sector.c.org_id == o.org_id))
+    return {
+        str(name): (int(n), int(reused), int(recycled)) for name, n, reused, recycled in db.execute(q.group_by(key))
+    }
+
+
 def regional_snapshot(
     db: Session, actor: Actor, since: dt.date, until: dt.date, table: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -159,65 +179,36 @@ def regional_snapshot(
     require(actor, "regional.snapshot")
     lo = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC).isoformat()
     hi = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).isoformat()
-    received: dict[str, list[str]] = defaultdict(list)
-    for org_id, device_id in db.execute(
-        select(Station.org_id, RecordRow.device_id)
-        .join(Station, Station.station_id == RecordRow.station_id)
-        .where(RecordRow.kind == "asset.issued", RecordRow.created_at >= lo, RecordRow.created_at < hi)
-        .distinct()
-    ):
-        if device_id:
-            received[str(org_id)].append(str(device_id))
-    names = {o.org_id: o.name for o in db.scalars(select(Organisation))}
-    sectors: dict[str, str] = {}
-    for device_id, sector in db.execute(
-        select(BatchDevice.device_id, Donor.sector)
+    o = DeviceOutcome
+    in_period = select(o.org_id, o.device_id).where(o.received_at >= lo, o.received_at < hi)
+    received = in_period.subquery()
+    # A device's donor sector: from the batches of its own organisation that name it.
+    sector = (
+        select(BatchDevice.device_id, Batch.org_id, func.max(Donor.sector).label("sector"))
         .join(Batch, Batch.id == BatchDevice.batch_id)
         .join(Donor, Donor.id == Batch.donor_id)
-    ):
-        sectors[str(device_id)] = sector or "not stated"
-    by_org: list[dict[str, Any]] = []
-    sector_rows: dict[str, Counter[str]] = defaultdict(Counter)
-    category_rows: dict[str, Counter[str]] = defaultdict(Counter)
-    all_outcomes: list[dict[str, Any]] = []
-    totals: Counter[str] = Counter()
-    for org_id in sorted(received):
-        devices = received[org_id]
-        outcomes = device_outcomes(db, [org_id], devices)
-        all_outcomes += [outcomes[d] for d in devices if d in outcomes]
-        t = _tally(devices, outcomes)
-        by_org.append(
-            {
-                "name": names.get(org_id, org_id),
-                "received": t["received"],
-                "rehomed": t["reused"],
-                "recycled": t["recycled"],
-            }
-        )
-        totals.update({"received": t["received"], "rehomed": t["reused"], "recycled": t["recycled"]})
-        for d in devices:
-            o = outcomes.get(d)
-            dest = o["destination"]["destination"] if o else ""
-            for rows, key in (
-                (sector_rows, sectors.get(d, "not stated")),
-                (category_rows, o["category"] if o else "not wiped yet"),
-            ):
-                rows[key]["received"] += 1
-                rows[key]["rehomed"] += 1 if dest in REUSE else 0
-                rows[key]["recycled"] += 1 if dest == "recycling" else 0
+        .join(received, and_(received.c.device_id == BatchDevice.device_id, received.c.org_id == Batch.org_id))
+        .group_by(BatchDevice.device_id, Batch.org_id)
+        .subquery()
+    )
+    names = {org.org_id: org.name for org in db.scalars(select(Organisation))}
+    by_org = _place_rows(db, o.org_id, received)
+    by_sector = _place_rows(db, func.coalesce(sector.c.sector, NOT_STATED), received, sector)
+    by_category = _place_rows(db, func.coalesce(o.category, NOT_WIPED), received)
 
-    def rows_of(table_rows: dict[str, Counter[str]]) -> list[dict[str, Any]]:
+    def rows_of(rows: dict[str, tuple[int, int, int]], name: Any = str) -> list[dict[str, Any]]:
         return [
-            {"name": k, "received": v["received"], "rehomed": v["rehomed"], "recycled": v["recycled"]}
-            for k, v in sorted(table_rows.items())
+            {"name": name(k), "received": n, "rehomed": reused, "recycled": recycled}
+            for k, (n, reused, recycled) in sorted(rows.items())
         ]
 
+    totals = [sum(v[i] for v in by_org.values()) for i in range(3)]
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
-        "totals": {"received": totals["received"], "rehomed": totals["rehomed"], "recycled": totals["recycled"]},
-        "by_org": by_org,
-        "by_sector": rows_of(sector_rows),
-        "by_category": rows_of(category_rows),
-        "carbon": carbon_summary(all_outcomes, table),
+        "totals": {"received": totals[0], "rehomed": totals[1], "recycled": totals[2]},
+        "by_org": rows_of(by_org, lambda k: names.get(k, k)),
+        "by_sector": rows_of(by_sector),
+        "by_category": rows_of(by_category),
+        "carbon": carbon_summary(_carbon_groups(db, in_period), table),
     }

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bench.canonical import canonical_json
 from bench.register.auth import Actor, Resource, require
 from bench.register.db.models import AssetTag, GapRow, RecordRow, Station
-from bench.register.domain import batches, trust
+from bench.register.domain import batches, outcomes, trust
 from bench.register.domain.chain import ChainState, Decision, Gap, decide
 from bench.register.domain.common import DomainError, chunks, utc_now
 from bench.store.records import GENESIS_HASH
@@ -126,6 +126,7 @@ def ingest(db: Session, actor: Actor, batch: list[dict[str, Any]]) -> IngestResu
         stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_table(AssetTag))
         db.execute(stmt.on_conflict_do_nothing(index_elements=["asset_tag", "station_id"]), tags)
     batches.note_records(db, station.org_id, stored)
+    outcomes.note_records(db, station.org_id, stored)
     if state.tip != station.tip or seq != station.seq:
         station.tip, station.seq, station.last_received_at = state.tip, seq, now
     return IngestResult(decisions, state.tip)
