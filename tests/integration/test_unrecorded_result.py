@@ -44,7 +44,8 @@ def test_wipe_whose_result_cannot_be_recorded_is_not_passed(tmpfs_data_dir: Path
     cfg = configmod.Config(station_id="full-2", data_dir=str(tmpfs_data_dir), allow_loop=True)
     cfg_path = tmp_path / "c.toml"
     cfg_path.write_text(configmod.dumps(cfg))
-    dev = loops(size=256 << 20, fill="sparse")
+    # Big enough that the engine reports the overwrite before it ends on a fast disk (256 MiB did not, on CI).
+    dev = loops(size=2048 << 20, fill="sparse")
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.cli.main", "wipe", dev, "--profile", "nist-clear", "--yes"],
         stdout=subprocess.PIPE,
