@@ -64,6 +64,7 @@ class Scenario:
     batches: dict[str, str] = field(default_factory=dict)  # reference -> batch id
     donors: dict[str, str] = field(default_factory=dict)  # name -> donor id
     devices: dict[str, dict[str, str]] = field(default_factory=dict)  # serial -> device_id, asset_tag, certificate
+    made: dict[str, str] = field(default_factory=dict)  # what tests made on it once, to share (a sample's id)
 
 
 def _admin(db: object, org: str) -> auth.Actor:

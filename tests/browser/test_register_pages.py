@@ -97,6 +97,90 @@ def test_every_page_is_refused_to_every_role_it_is_not_for(browser: Browser, sit
     assert not wrong, f"{role}: {wrong}"
 
 
+def _a_sample(browser: Browser, site: Scenario) -> tuple[str, str]:
+    """A validation sample the auditor drew through the form (once per register): its id and one wipe in it."""
+    if "sample" not in site.made:
+        _sign_in(browser, site, "audit")
+        browser.get(site.url + "/audit/samples")
+        pct = browser.find("#percent")
+        pct.clear()
+        pct.send_keys("100")
+        browser.click_and_wait("form.inline button")
+        site.made["sample"] = browser.path.rsplit("/", 1)[1]
+        site.made["wipe"] = str(browser.find("form.inline input[name=wipe_uuid]").get_attribute("value"))
+    return site.made["sample"], site.made["wipe"]
+
+
+def forms(sc: Scenario, sample: str, wipe: str) -> list[tuple[str, dict[str, str], set[str]]]:
+    """Every form the pages post (path, fields, the roles it is for); a manifest field is a file."""
+    return [
+        ("/audit/samples", {"percent": "50"}, {"auditor"}),
+        (
+            f"/audit/samples/{sample}/rechecks",
+            {"wipe_uuid": wipe, "method": "evidence review", "outcome": "confirmed", "notes": "matrix"},
+            {"auditor"},
+        ),
+        (f"/batches/{sc.batches['ACME-1']}/manifest", {"manifest": "Serial Number\nSA1\n"}, {"admin", "coordinator"}),
+        (f"/batches/{sc.batches['NHS-1']}/manifest", {"manifest": "Serial Number\nSN1\n"}, {"admin", "coordinator"}),
+        (f"/batches/{sc.batches['WOLV-1']}/manifest", {"manifest": "Serial Number\nSW1\n"}, set()),
+    ]
+
+
+_POST_FROM_PAGE = """
+const [path, fields] = arguments;
+const form = new FormData();
+form.append('csrf_token', document.querySelector("input[name=csrf_token]").value);
+for (const [k, v] of Object.entries(fields)) {
+  if (k === 'manifest') form.append(k, new Blob([v], {type: 'text/csv'}), 'matrix.csv');
+  else form.append(k, v);
+}
+const r = await fetch(path, {method: 'POST', body: form, redirect: 'manual'});
+return r.type === 'opaqueredirect' ? 303 : r.status;
+"""
+
+
+@pytest.mark.parametrize("role", [*ROLES, "anonymous"])
+def test_every_form_is_refused_to_every_role_it_is_not_for(browser: Browser, site: Scenario, role: str) -> None:
+    """The POST side of the matrix: with the session's own valid CSRF token, so that only the role
+    check can refuse; a refused form changes nothing (the sample keeps its re-checks, the batch its
+    manifest)."""
+    sample, wipe = _a_sample(browser, site)
+    before = _fetch_json(browser, site, "audit", f"/audit/samples/{sample}?format=json")
+    batches_before = {
+        ref: _fetch_json(browser, site, "coord", f"/batches/{b}?format=json")
+        for ref, b in site.batches.items()
+        if ref != "WOLV-1"
+    }
+    wrong = []
+    if role == "anonymous":
+        for path, fields, _ in forms(site, sample, wipe):
+            files = {"manifest": ("m.csv", fields.pop("manifest").encode())} if "manifest" in fields else None
+            r = httpx.post(
+                site.url + path, data=fields, files=files, headers={"Origin": site.url}, follow_redirects=False
+            )
+            if not (r.status_code in (401, 403) or r.headers.get("location", "").startswith("/signin")):
+                wrong.append((path, r.status_code, r.headers.get("location")))
+    else:
+        _sign_in(browser, site, USER_OF_ROLE[role])
+        browser.get(site.url + "/allocations" if role == "partner" else site.url + "/batches")
+        for path, fields, roles in forms(site, sample, wipe):
+            if role in roles:
+                continue  # the allowed side is walked by the upload and sampling tests
+            status = browser.driver.execute_script(_POST_FROM_PAGE, path, fields)
+            if status not in (403, 404):
+                wrong.append((path, status))
+    assert not wrong, f"{role}: {wrong}"
+    assert _fetch_json(browser, site, "audit", f"/audit/samples/{sample}?format=json") == before
+    for ref, b in site.batches.items():
+        if ref != "WOLV-1":
+            assert _fetch_json(browser, site, "coord", f"/batches/{b}?format=json") == batches_before[ref]
+
+
+def _fetch_json(browser: Browser, site: Scenario, username: str, path: str) -> object:
+    _sign_in(browser, site, username)
+    return browser.driver.execute_script("const r = await fetch(arguments[0]); return await r.json();", path)
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_signs_in_and_walks_its_pages(browser: Browser, site: Scenario, role: str) -> None:
     _sign_in(browser, site, USER_OF_ROLE[role])
