@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from bench.register import auth
 from bench.register.db import migrate
-from bench.register.db.models import DeviceOutcome
+from bench.register.db.models import DeviceOutcome, Donor
 from bench.register.domain import impact
 from bench.sync.client import sync_once
 from tests.browser.scenario import ORG, OTHER_ORG, Scenario, build
@@ -119,3 +119,24 @@ def test_upgrading_a_register_that_holds_records_fills_the_outcome_rows(site) ->
         with register.transaction() as db:
             assert db.scalar(select(func.count()).select_from(DeviceOutcome)) == len(sc.devices)
     assert (_donor(reg, sc, "Acme Ltd"), _donor(reg, sc, "NHS Trust"), _regional(reg)) == before
+
+
+def test_sectors_and_the_donor_overview_agree_with_each_donors_page(site) -> None:  # type: ignore[no-untyped-def]
+    reg, sc, _ = site
+    with reg.storage() as register, register.transaction() as db:
+        db.get(Donor, int(sc.donors["Acme Ltd"])).sector = "business"  # type: ignore[union-attr]
+    sectors = {r["name"]: r["received"] for r in _regional(reg)["by_sector"]}
+    assert sectors == {"business": 4, "not stated": 2}  # Acme's four; NHS's one and Wolves' one
+    with reg.storage() as register, register.transaction() as db:
+        overview = {d["name"]: d for d in impact.donors_overview(db, REGION)}
+    assert set(overview) == {"Acme Ltd", "NHS Trust"}  # the other organisation's donor is not listed
+    for name, row in overview.items():
+        page = _donor(reg, sc, name)
+        assert (row["received"], row["reused"], row["recycled"], row["batches"]) == (
+            page["received"],
+            page["reused"],
+            page["recycled"],
+            len(page["batches"]),
+        )
+        assert row["carbon_kgco2e"] == page["carbon"]["total_kgco2e"]
+    assert overview["Acme Ltd"]["sector"] == "business" and overview["NHS Trust"]["sector"] == "not stated"

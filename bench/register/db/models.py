@@ -267,5 +267,6 @@ class DeviceOutcome(Base):
     destination: Mapped[str | None] = mapped_column(Text)  # internal reuse | external reuse | recycling | ...
     category: Mapped[str | None] = mapped_column(Text)  # laptop, hdd, smartphone... (carbon factor row)
     size_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    donor_id: Mapped[int | None] = mapped_column(BigId)  # of a batch here that names it (the regional sector)
     updated_at: Mapped[str] = mapped_column(Text)
     __table_args__ = (Index("device_outcomes_received", "received_at"), Index("device_outcomes_device", "device_id"))

@@ -303,16 +303,28 @@ def _bench_manifest_items(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def reconciliation(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
-    batch = batch_in_scope(db, actor, "reconciliation.read", batch_id)
+    return reconciliations(db, actor, [batch_id])[batch_id]
+
+
+def reconciliations(db: Session, actor: Actor, batch_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The reconciliation of each batch, read in two queries however many batches (the batch list)."""
+    batches = {b: batch_in_scope(db, actor, "reconciliation.read", b) for b in batch_ids}
+    ids = [batch.id for batch in batches.values()]
     # Plain rows of the columns used, not ORM objects: a batch of 1,000 computers spent most of its
     # time building objects (benchmarks/register.py, batch_reconciliation).
-    items = db.execute(
-        select(ManifestItem.line, ManifestItem.serial, ManifestItem.asset_tag).where(ManifestItem.batch_id == batch.id)
-    ).all()
-    bd = BatchDevice
-    devices = db.execute(
-        select(bd.device_id, bd.host_id, bd.serial, bd.asset_tag, bd.outcome).where(bd.batch_id == batch.id)
-    ).all()
+    items: dict[int, list[Any]] = {i: [] for i in ids}
+    devices: dict[int, list[Any]] = {i: [] for i in ids}
+    mi, bd = ManifestItem, BatchDevice
+    for item in db.execute(select(mi.batch_id, mi.line, mi.serial, mi.asset_tag).where(mi.batch_id.in_(ids))):
+        items[item.batch_id].append(item)
+    for row in db.execute(
+        select(bd.batch_id, bd.device_id, bd.host_id, bd.serial, bd.asset_tag, bd.outcome).where(bd.batch_id.in_(ids))
+    ):
+        devices[row.batch_id].append(row)
+    return {b: _reconcile(batch, items[batch.id], devices[batch.id]) for b, batch in batches.items()}
+
+
+def _reconcile(batch: Batch, items: list[Any], devices: list[Any]) -> dict[str, Any]:
     top = [d for d in devices if d.host_id is None]
     drives: dict[str, list[Any]] = {}
     for d in devices:
@@ -322,7 +334,7 @@ def reconciliation(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
     by_tag = {normalise(d.asset_tag): d for d in top if d.asset_tag}
     matched: set[str] = set()
     missing = []
-    for it in items:
+    for it in sorted(items, key=lambda it: it.line):
         hit = by_serial.get(normalise(it.serial)) if it.serial else None
         hit = hit or (by_tag.get(normalise(it.asset_tag)) if it.asset_tag else None)
         if hit is None:

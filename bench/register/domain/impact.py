@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
 from bench.certs import carbon
 from bench.certs import certificate as certmod
@@ -138,77 +139,110 @@ def donor_impact(db: Session, actor: Actor, donor_id: int, table: dict[str, Any]
 
 
 def donors_overview(db: Session, actor: Actor, table: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every donor of the actor's organisation with the totals of its impact page, in three queries
+    (donor impact counts each donor's devices once however many of its batches name them; so here)."""
     require(actor, "impact.read", Resource(org_id=actor.org_id))
-    out = []
-    for donor in db.scalars(select(Donor).where(Donor.org_id == actor.org_id).order_by(Donor.name)):
-        imp = donor_impact(db, actor, donor.id, table)
-        out.append(
-            {
-                "donor_id": imp["donor_id"],
-                "name": donor.name,
-                "sector": getattr(donor, "sector", None) or NOT_STATED,
-                "batches": len(imp["batches"]),
-                "received": imp["received"],
-                "reused": imp["reused"],
-                "recycled": imp["recycled"],
-                "carbon_kgco2e": imp["carbon"]["total_kgco2e"],
-            }
-        )
-    return out
-
-
-def _place_rows(
-    db: Session, key: ColumnElement[Any] | InstrumentedAttribute[str], received: Any, sector: Any | None = None
-) -> dict[str, tuple[int, int, int]]:
-    """(received, rehomed, recycled) per value of `key` over the devices in `received`."""
+    donors = list(db.scalars(select(Donor).where(Donor.org_id == actor.org_id).order_by(Donor.name)))
+    members = (
+        select(Batch.donor_id.label("donor_id"), Batch.org_id.label("org_id"), BatchDevice.device_id.label("device_id"))
+        .join(Batch, Batch.id == BatchDevice.batch_id)
+        .where(Batch.org_id == actor.org_id)
+        .distinct()
+        .subquery()
+    )
     o = DeviceOutcome
-    q = select(key, func.count(), _count_if(o.destination.in_(REUSE)), _count_if(o.destination == "recycling"))
-    q = q.select_from(received).join(o, and_(o.org_id == received.c.org_id, o.device_id == received.c.device_id))
-    if sector is not None:
-        q = q.outerjoin(sector, and_(sector.c.device_id == o.device_id, sector.c.org_id == o.org_id))
-    return {
-        str(name): (int(n), int(reused), int(recycled)) for name, n, reused, recycled in db.execute(q.group_by(key))
+    joined = and_(o.org_id == members.c.org_id, o.device_id == members.c.device_id)
+    tallies = {
+        row.donor_id: _tally_of(row)
+        for row in db.execute(
+            select(members.c.donor_id, *_tally_columns())
+            .select_from(members)
+            .outerjoin(o, joined)
+            .group_by(members.c.donor_id)
+        )
     }
+    carbon_groups: dict[int, list[tuple[str, int, int]]] = {}
+    for donor_id, cat, size, n in db.execute(
+        select(members.c.donor_id, o.category, o.size_bytes, func.count())
+        .select_from(members)
+        .join(o, joined)
+        .where(o.destination.in_(REUSE))
+        .group_by(members.c.donor_id, o.category, o.size_bytes)
+    ):
+        carbon_groups.setdefault(donor_id, []).append((str(cat), int(size or 0), int(n)))
+    batch_counts = dict(
+        db.execute(
+            select(Batch.donor_id, func.count()).where(Batch.org_id == actor.org_id).group_by(Batch.donor_id)
+        ).all()
+    )
+    table = table or carbon.load_table()
+    empty = dict.fromkeys(TALLY, 0)
+    return [
+        {
+            "donor_id": str(donor.id),
+            "name": donor.name,
+            "sector": donor.sector or NOT_STATED,
+            "batches": int(batch_counts.get(donor.id, 0)),
+            "received": tallies.get(donor.id, empty)["received"],
+            "reused": tallies.get(donor.id, empty)["reused"],
+            "recycled": tallies.get(donor.id, empty)["recycled"],
+            "carbon_kgco2e": carbon_summary(carbon_groups.get(donor.id, []), table)["total_kgco2e"],
+        }
+        for donor in donors
+    ]
 
 
 def regional_snapshot(
     db: Session, actor: Actor, since: dt.date, until: dt.date, table: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """Counts and sums per organisation, donor sector and device category for devices received
-    (first asset tag) in the period. Nothing device-level leaves this function."""
+    (first asset tag) in the period. Nothing device-level leaves this function.
+
+    One pass over the period's outcome rows, grouped as finely as any table needs (organisation,
+    donor, category, destination, capacity of those kept in use); the tables are sums of those groups."""
     require(actor, "regional.snapshot")
     lo = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC).isoformat()
     hi = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC).isoformat()
     o = DeviceOutcome
-    in_period = select(o.org_id, o.device_id).where(o.received_at >= lo, o.received_at < hi)
-    received = in_period.subquery()
-    # A device's donor sector: from the batches of its own organisation that name it.
-    sector = (
-        select(BatchDevice.device_id, Batch.org_id, func.max(Donor.sector).label("sector"))
-        .join(Batch, Batch.id == BatchDevice.batch_id)
-        .join(Donor, Donor.id == Batch.donor_id)
-        .join(received, and_(received.c.device_id == BatchDevice.device_id, received.c.org_id == Batch.org_id))
-        .group_by(BatchDevice.device_id, Batch.org_id)
-        .subquery()
-    )
+    reuse = o.destination.in_(REUSE)
+    fate = case((reuse, "rehomed"), (o.destination == "recycling", "recycled"), else_="")
+    size = case((reuse, o.size_bytes), else_=0)
+    groups = db.execute(
+        select(o.org_id, o.donor_id, o.category, fate, size, func.count())
+        .where(o.received_at >= lo, o.received_at < hi)
+        .group_by(o.org_id, o.donor_id, o.category, fate, size)
+    ).all()
     names = {org.org_id: org.name for org in db.scalars(select(Organisation))}
-    by_org = _place_rows(db, o.org_id, received)
-    by_sector = _place_rows(db, func.coalesce(sector.c.sector, NOT_STATED), received, sector)
-    by_category = _place_rows(db, func.coalesce(o.category, NOT_WIPED), received)
+    sectors = dict(db.execute(select(Donor.id, Donor.sector)).all())
+    tables: dict[str, dict[str, Counter[str]]] = {"org": {}, "sector": {}, "category": {}}
+    carbon_groups: list[tuple[str, int, int]] = []
+    for org_id, donor_id, category, how, size_bytes, n in groups:
+        keys = {
+            "org": str(org_id),
+            "sector": str(sectors.get(donor_id) or NOT_STATED),
+            "category": str(category or NOT_WIPED),
+        }
+        for table_name, key in keys.items():
+            row = tables[table_name].setdefault(key, Counter())
+            row["received"] += n
+            if how:
+                row[how] += n
+        if how == "rehomed":
+            carbon_groups.append((str(category), int(size_bytes or 0), int(n)))
 
-    def rows_of(rows: dict[str, tuple[int, int, int]], name: Any = str) -> list[dict[str, Any]]:
+    def rows_of(name: str, label: Any = str) -> list[dict[str, Any]]:
         return [
-            {"name": name(k), "received": n, "rehomed": reused, "recycled": recycled}
-            for k, (n, reused, recycled) in sorted(rows.items())
+            {"name": label(k), "received": v["received"], "rehomed": v["rehomed"], "recycled": v["recycled"]}
+            for k, v in sorted(tables[name].items())
         ]
 
-    totals = [sum(v[i] for v in by_org.values()) for i in range(3)]
+    by_org = rows_of("org", lambda k: names.get(k, k))
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
-        "totals": {"received": totals[0], "rehomed": totals[1], "recycled": totals[2]},
-        "by_org": rows_of(by_org, lambda k: names.get(k, k)),
-        "by_sector": rows_of(by_sector),
-        "by_category": rows_of(by_category),
-        "carbon": carbon_summary(_carbon_groups(db, in_period), table),
+        "totals": {k: sum(r[k] for r in by_org) for k in ("received", "rehomed", "recycled")},
+        "by_org": by_org,
+        "by_sector": rows_of("sector"),
+        "by_category": rows_of("category"),
+        "carbon": carbon_summary(carbon_groups, table),
     }

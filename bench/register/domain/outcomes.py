@@ -2,10 +2,10 @@
 
 A device's outcome is what the bench's own certificate rules (`bench.certs.certificate.derive`) make
 of its latest wipe result with its annotation, health and asset records: result, destination and
-media; plus its category for the carbon factor table and when the organisation received it (its
-first asset tag). Ingest refreshes the rows of the devices a batch of records touched, whatever
-order the records come in (a re-wipe, a late annotation, a gap filled); migration 0101 builds the
-rows for the records a register held before it.
+media; plus its category for the carbon factor table, when the organisation received it (its
+first asset tag) and the donor of a batch there that names it. Ingest refreshes the rows of the
+devices a batch of records touched, whatever order the records come in (a re-wipe, a late
+annotation, a gap filled); migration 0101 builds the rows for the records a register held before it.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from bench.certs import carbon
 from bench.certs import certificate as certmod
-from bench.register.db.models import DeviceOutcome, RecordRow, Station
+from bench.register.db.models import Batch, BatchDevice, DeviceOutcome, RecordRow, Station
 from bench.register.domain.common import chunks, record_out, utc_now
 
 OUTCOME_KINDS = (
@@ -46,7 +46,7 @@ def derive(records: list[dict[str, Any]]) -> dict[str, Any] | None:
     return body
 
 
-def _row(org_id: str, device_id: str, records: list[dict[str, Any]], now: str) -> dict[str, Any]:
+def _row(org_id: str, device_id: str, records: list[dict[str, Any]], donor_id: int | None, now: str) -> dict[str, Any]:
     issued = [r["created_at"] for r in records if r["kind"] == "asset.issued"]
     body = derive(records)
     return {
@@ -58,6 +58,7 @@ def _row(org_id: str, device_id: str, records: list[dict[str, Any]], now: str) -
         "destination": str(body.get("destination", {}).get("destination") or "") if body else None,
         "category": str(body["category"]) if body else None,
         "size_bytes": int(body.get("media", {}).get("real_size_bytes") or 0) if body else 0,
+        "donor_id": donor_id,
         "updated_at": now,
     }
 
@@ -73,8 +74,16 @@ def refresh(db: Session, org_id: str, device_ids: Iterable[str]) -> int:
             .where(RecordRow.device_id.in_(chunk), RecordRow.kind.in_(OUTCOME_KINDS), Station.org_id == org_id)
         ):
             by_device[str(row.device_id)].append(record_out(row))
+        donors = dict(
+            db.execute(
+                select(BatchDevice.device_id, func.max(Batch.donor_id))
+                .join(Batch, Batch.id == BatchDevice.batch_id)
+                .where(Batch.org_id == org_id, BatchDevice.device_id.in_(chunk))
+                .group_by(BatchDevice.device_id)
+            ).all()
+        )
         db.execute(delete(DeviceOutcome).where(DeviceOutcome.org_id == org_id, DeviceOutcome.device_id.in_(chunk)))
-        rows = [_row(org_id, device_id, recs, now) for device_id, recs in sorted(by_device.items())]
+        rows = [_row(org_id, d, recs, donors.get(d), now) for d, recs in sorted(by_device.items())]
         if rows:
             db.execute(insert(DeviceOutcome), rows)
             written += len(rows)
@@ -82,8 +91,9 @@ def refresh(db: Session, org_id: str, device_ids: Iterable[str]) -> int:
 
 
 def note_records(db: Session, org_id: str, stored: list[dict[str, Any]]) -> None:
-    """After ingest stored `stored` for a station of `org_id`: refresh the devices they bear on."""
-    refresh(db, org_id, (str(r["device_id"]) for r in stored if r.get("device_id") and r["kind"] in OUTCOME_KINDS))
+    """After ingest stored `stored` for a station of `org_id`: refresh the devices they bear on (any
+    kind: a record that puts a device in a batch changes its donor, not only its outcome records)."""
+    refresh(db, org_id, (str(r["device_id"]) for r in stored if r.get("device_id")))
 
 
 def rebuild(db: Session) -> int:

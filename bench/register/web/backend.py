@@ -121,8 +121,10 @@ class DomainBackend:
         def run(db: Any, a: auth.Actor) -> list[dict[str, Any]]:
             out = []
             newest = list(reversed(batchmod.list_batches(db, a)))
-            for b in newest[(page - 1) * BATCHES_PER_PAGE : page * BATCHES_PER_PAGE]:
-                rec = batchmod.reconciliation(db, a, b["id"])
+            shown = newest[(page - 1) * BATCHES_PER_PAGE : page * BATCHES_PER_PAGE]
+            recs = batchmod.reconciliations(db, a, [b["id"] for b in shown])
+            for b in shown:
+                rec = recs[b["id"]]
                 out.append(
                     {
                         "batch_id": str(b["id"]),
