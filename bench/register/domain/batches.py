@@ -303,7 +303,13 @@ def _bench_manifest_items(rows: list[Any]) -> list[dict[str, Any]]:
 
 
 def reconciliation(db: Session, actor: Actor, batch_id: int) -> dict[str, Any]:
-    return reconciliations(db, actor, [batch_id])[batch_id]
+    batch = batch_in_scope(db, actor, "reconciliation.read", batch_id)
+    mi, bd = ManifestItem, BatchDevice
+    items = db.execute(select(mi.line, mi.serial, mi.asset_tag).where(mi.batch_id == batch.id)).all()
+    devices = db.execute(
+        select(bd.device_id, bd.host_id, bd.serial, bd.asset_tag, bd.outcome).where(bd.batch_id == batch.id)
+    ).all()
+    return _reconcile(batch, list(items), list(devices))
 
 
 def reconciliations(db: Session, actor: Actor, batch_ids: list[int]) -> dict[int, dict[str, Any]]:
