@@ -7,8 +7,6 @@ import json
 from typing import Any
 
 from bench.certs.pdf import (
-    MARGIN,
-    PAGE_W,
     RESULT_STYLE,
     SHADE,
     CertificatePDF,
@@ -25,25 +23,6 @@ STYLES = {**RESULT_STYLE, "incomplete": ("INCOMPLETE: NOT SANITISED", RESULT_STY
 
 
 class MachineCertificatePDF(CertificatePDF):
-    def _machine_badge(self, result: str, reason: str) -> None:
-        pdf = self.pdf
-        word, colour = STYLES.get(result, STYLES["failed"])
-        y = pdf.get_y()
-        pdf.set_fill_color(*colour)
-        pdf.set_text_color(255, 255, 255)
-        pdf.set_font("DejaVu", "B", 12)
-        pdf.set_xy(MARGIN, y)
-        width = max(pdf.get_string_width("Result: " + word) + 10, 60)
-        pdf.cell(width, 9, "Result: " + word, fill=True, align="C")
-        pdf.set_text_color(*colour)
-        pdf.set_font("DejaVu", "", 8)
-        pdf.set_xy(MARGIN + width + 3, y + 0.5)
-        self._lines(
-            PAGE_W - 2 * MARGIN - width - 3, _t(reason, 200) or "every storage device sanitised and verified", 2
-        )
-        pdf.set_text_color(0, 0, 0)
-        pdf.set_y(y + 10.5)
-
     def add_machine_certificate(self, envelope: dict[str, Any]) -> None:
         cert, sig = envelope["certificate"], envelope["signature"]
         uuid = self._page_top(
@@ -53,7 +32,7 @@ class MachineCertificatePDF(CertificatePDF):
         )
         pdf = self.pdf
         result = str(cert.get("result"))
-        self._machine_badge(result, str(cert.get("result_reason") or ""))
+        self._badge(result, str(cert.get("result_reason") or ""), STYLES, "every storage device sanitised and verified")
         h = cert.get("host", {})
         self._section("Computer")
         self._kv("Category", h.get("category"))

@@ -37,26 +37,13 @@ CSV_COLUMNS = (
 
 def carbon_by_host(certs: list[dict[str, Any]], table: dict[str, Any]) -> tuple[list[carbon.Estimate], list[str]]:
     """Per host category: computers going back into use and their embodied carbon (an estimate)."""
-    sums: dict[str, list[float]] = {}
-    unknown: set[str] = set()
-    for cert in certs:
-        if cert.get("destination", {}).get("destination") not in ("internal reuse", "external reuse"):
-            continue
-        cat = _CARBON_CATEGORY.get(
-            str(cert.get("host", {}).get("category")), str(cert.get("host", {}).get("category") or "other")
-        )
-        f = carbon.factor(table, cat)
-        if f is None:
-            unknown.add(cat)
-            continue
-        row = sums.setdefault(cat, [0, 0.0])
-        row[0] += 1
-        row[1] += f
-    rows = [
-        carbon.Estimate(c, int(n), round(kg, 1), str(table["categories"][c].get("source", "")))
-        for c, (n, kg) in sorted(sums.items())
-    ]
-    return rows, sorted(unknown)
+    kept = [c for c in certs if c.get("destination", {}).get("destination") in carbon.REUSE]
+    return carbon.estimate_groups(((_host_category(c), 0, 1) for c in kept), table)
+
+
+def _host_category(cert: dict[str, Any]) -> str:
+    said = cert.get("host", {}).get("category")
+    return _CARBON_CATEGORY.get(str(said), str(said or "other"))
 
 
 def report(store: Any, batch: str, envelopes: list[dict[str, Any]], table: dict[str, Any]) -> dict[str, Any]:

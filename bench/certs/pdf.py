@@ -205,9 +205,15 @@ class CertificatePDF:
             pdf.set_x(x)
             pdf.cell(width, 4, line, new_x="LMARGIN", new_y="NEXT")
 
-    def _badge(self, result: str, reason: str) -> None:
+    def _badge(
+        self,
+        result: str,
+        reason: str,
+        styles: dict[str, tuple[str, tuple[int, int, int]]] = RESULT_STYLE,
+        passed_text: str = "every step completed and verified",
+    ) -> None:
         pdf = self.pdf
-        word, colour = RESULT_STYLE.get(result, ("FAILED", RESULT_STYLE["failed"][1]))
+        word, colour = styles.get(result, styles["failed"])
         y = pdf.get_y()
         pdf.set_fill_color(*colour)
         pdf.set_text_color(255, 255, 255)
@@ -218,7 +224,7 @@ class CertificatePDF:
         pdf.set_text_color(*colour)
         pdf.set_font("DejaVu", "", 8)
         pdf.set_xy(MARGIN + width + 3, y + 0.5)
-        self._lines(PAGE_W - 2 * MARGIN - width - 3, _t(reason, 200) or "every step completed and verified", 2)
+        self._lines(PAGE_W - 2 * MARGIN - width - 3, _t(reason, 200) or passed_text, 2)
         pdf.set_text_color(0, 0, 0)
         pdf.set_y(y + 10.5)
 
