@@ -4,7 +4,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from bench.certs import carbon
@@ -68,27 +68,39 @@ def carbon_summary(groups: list[tuple[str, int, int]], table: dict[str, Any] | N
     }
 
 
-def _carbon_groups(db: Session, devices: Select[str, str]) -> list[tuple[str, int, int]]:
-    """(category, capacity, devices) of the devices in `devices` (a select of org_id, device_id) kept in use."""
-    sub = devices.subquery()
-    o = DeviceOutcome
-    q = (
-        select(o.category, o.size_bytes, func.count())
-        .join(sub, and_(o.org_id == sub.c.org_id, o.device_id == sub.c.device_id))
-        .where(o.destination.in_(REUSE))
-        .group_by(o.category, o.size_bytes)
-    )
-    return [(str(cat), int(size or 0), int(n)) for cat, size, n in db.execute(q)]
-
-
-def _members(donor: Donor) -> Select[str, str]:
-    """The donor's devices, once each however many of its batches name them (org_id, device_id)."""
-    return (
-        select(Batch.org_id.label("org_id"), BatchDevice.device_id.label("device_id"))
+def _totals_by_donor(
+    db: Session, batches: ColumnElement[bool]
+) -> tuple[dict[int, dict[str, int]], dict[int, list[tuple[str, int, int]]]]:
+    """Per donor, over the devices of the batches `batches` picks (each device once per donor however
+    many of its batches name it): the tally, and the (category, capacity, devices) groups kept in use."""
+    members = (
+        select(Batch.donor_id.label("donor_id"), Batch.org_id.label("org_id"), BatchDevice.device_id.label("device_id"))
         .join(Batch, Batch.id == BatchDevice.batch_id)
-        .where(Batch.donor_id == donor.id)
+        .where(batches)
         .distinct()
+        .subquery()
     )
+    o = DeviceOutcome
+    joined = and_(o.org_id == members.c.org_id, o.device_id == members.c.device_id)
+    tallies = {
+        int(row.donor_id): _tally_of(row)
+        for row in db.execute(
+            select(members.c.donor_id, *_tally_columns())
+            .select_from(members)
+            .outerjoin(o, joined)
+            .group_by(members.c.donor_id)
+        )
+    }
+    groups: dict[int, list[tuple[str, int, int]]] = {}
+    for donor_id, cat, size, n in db.execute(
+        select(members.c.donor_id, o.category, o.size_bytes, func.count())
+        .select_from(members)
+        .join(o, joined)
+        .where(o.destination.in_(REUSE))
+        .group_by(members.c.donor_id, o.category, o.size_bytes)
+    ):
+        groups.setdefault(int(donor_id), []).append((str(cat), int(size or 0), int(n)))
+    return tallies, groups
 
 
 def _donor(db: Session, actor: Actor, donor_id: int) -> Donor:
@@ -114,62 +126,27 @@ def donor_impact(db: Session, actor: Actor, donor_id: int, table: dict[str, Any]
             .group_by(BatchDevice.batch_id)
         )
     }
-    members = _members(donor).subquery()
-    totals = db.execute(
-        select(*_tally_columns())
-        .select_from(members)
-        .outerjoin(
-            DeviceOutcome,
-            and_(DeviceOutcome.org_id == members.c.org_id, DeviceOutcome.device_id == members.c.device_id),
-        )
-    ).one()
+    tallies, groups = _totals_by_donor(db, Batch.donor_id == donor.id)
     empty = dict.fromkeys(TALLY, 0)
     org = db.get(Organisation, donor.org_id)
     return {
         "donor_id": str(donor.id),
         "donor_name": donor.name,
         "org_name": org.name if org else donor.org_id,
-        **_tally_of(totals),
+        **tallies.get(donor.id, empty),
         "batches": [
             {"batch_id": str(b.id), "reference": b.reference, "missing": 0, **per_batch_rows.get(b.id, empty)}
             for b in batches
         ],
-        "carbon": carbon_summary(_carbon_groups(db, _members(donor)), table),
+        "carbon": carbon_summary(groups.get(donor.id, []), table),
     }
 
 
 def donors_overview(db: Session, actor: Actor, table: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Every donor of the actor's organisation with the totals of its impact page, in three queries
-    (donor impact counts each donor's devices once however many of its batches name them; so here)."""
+    """Every donor of the actor's organisation with the totals of its impact page, in three queries."""
     require(actor, "impact.read", Resource(org_id=actor.org_id))
     donors = list(db.scalars(select(Donor).where(Donor.org_id == actor.org_id).order_by(Donor.name)))
-    members = (
-        select(Batch.donor_id.label("donor_id"), Batch.org_id.label("org_id"), BatchDevice.device_id.label("device_id"))
-        .join(Batch, Batch.id == BatchDevice.batch_id)
-        .where(Batch.org_id == actor.org_id)
-        .distinct()
-        .subquery()
-    )
-    o = DeviceOutcome
-    joined = and_(o.org_id == members.c.org_id, o.device_id == members.c.device_id)
-    tallies = {
-        row.donor_id: _tally_of(row)
-        for row in db.execute(
-            select(members.c.donor_id, *_tally_columns())
-            .select_from(members)
-            .outerjoin(o, joined)
-            .group_by(members.c.donor_id)
-        )
-    }
-    carbon_groups: dict[int, list[tuple[str, int, int]]] = {}
-    for donor_id, cat, size, n in db.execute(
-        select(members.c.donor_id, o.category, o.size_bytes, func.count())
-        .select_from(members)
-        .join(o, joined)
-        .where(o.destination.in_(REUSE))
-        .group_by(members.c.donor_id, o.category, o.size_bytes)
-    ):
-        carbon_groups.setdefault(donor_id, []).append((str(cat), int(size or 0), int(n)))
+    tallies, carbon_groups = _totals_by_donor(db, Batch.org_id == actor.org_id)
     batch_counts = dict(
         db.execute(
             select(Batch.donor_id, func.count()).where(Batch.org_id == actor.org_id).group_by(Batch.donor_id)
