@@ -17,7 +17,7 @@ import pytest
 from bench.register.auth import SYSTEM
 from bench.register.domain import people
 from tests.helpers.register_server import RegisterProcess
-from tests.integration.test_sync_offline import _self_signed
+from tests.helpers.tls import self_signed
 
 PASSWORD = "a long enough password"
 
@@ -51,7 +51,7 @@ def _sign_in(client: httpx.Client) -> tuple[httpx.Response, httpx.Response]:
 
 @pytest.mark.parametrize("scheme", ["https", "http"])
 def test_cookies_are_secure_over_https_and_always_httponly_and_lax(tmp_path: Path, scheme: str) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     tls = ("--tls-cert", str(cert), "--tls-key", str(key)) if scheme == "https" else ()
     with RegisterProcess.start(str(tmp_path / "register.db"), *tls) as reg:
         assert reg.url.startswith(f"{scheme}://")

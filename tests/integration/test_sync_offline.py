@@ -21,6 +21,7 @@ from bench.store.records import Store
 from bench.sync.backoff import Backoff
 from bench.sync.client import status, sync_once
 from tests.helpers.register_server import ROOT, RegisterProcess, bench_argv, database_url
+from tests.helpers.tls import self_signed
 
 STATION = "bench-sync-0001"
 
@@ -167,40 +168,8 @@ def test_kill_9_of_bench_sync_mid_sync_loses_and_duplicates_nothing(register, tm
         assert_same_records_on_both_sides(station, register)
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    import datetime
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return cert_path, key_path
-
-
 def test_tls_certificates_are_verified_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     with (
         RegisterProcess.start(str(tmp_path / "register.db"), "--tls-cert", str(cert), "--tls-key", str(key)) as reg,
